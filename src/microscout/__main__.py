@@ -1,0 +1,3 @@
+from microscout.cli import main
+
+main()

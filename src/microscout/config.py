@@ -1,0 +1,50 @@
+"""Settings: one pydantic-settings class, prefix ``MICROSCOUT_``, passed in explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_WORKSPACE = "default"
+
+
+class Settings(BaseSettings):
+    """Configuration of one microscout installation.
+
+    Every field can be set from the environment with the ``MICROSCOUT_`` prefix,
+    e.g. ``MICROSCOUT_DB=/data/ms.duckdb``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MICROSCOUT_", extra="ignore")
+
+    db: str = Field(
+        "./microscout.duckdb",
+        description="Store URL: a path or duckdb:///path (embedded) or parquet:///folder (lake).",
+    )
+    engine: str = Field(
+        "duckdb",
+        description="Analytical engine: duckdb, spark, or a Spark master URL (spark://host:7077).",
+    )
+    workspace: str = Field(
+        DEFAULT_WORKSPACE, description="Workspace the CLI works in for private data."
+    )
+    reference_dir: Path | None = Field(
+        None,
+        description="Folder whose files override the shipped reference tables of the same name.",
+    )
+    eval_data: Path = Field(
+        Path("../shared/data"),
+        description="Folder of the real labelled data used by evaluations and training.",
+    )
+    ingest_batch_size: int = Field(
+        50_000, ge=1, description="Records written per atomic ingest batch."
+    )
+    er_window_posts: int = Field(
+        30, ge=1, description="Posts in the engagement-rate window (most recent first)."
+    )
+    er_include_shares_saves: bool = Field(
+        False, description="Count shares and saves as engagements in ER by followers."
+    )
+    threads: int | None = Field(None, ge=1, description="DuckDB worker threads (default: all cores).")

@@ -1,0 +1,305 @@
+"""The store: one place that opens, creates, migrates, reads and writes microscout's data.
+
+>>> from microscout.store import connect
+>>> store = connect(":memory:")
+>>> store.table("creators").count().execute()
+0
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from microscout.config import DEFAULT_WORKSPACE, Settings
+from microscout.errors import InvalidInputError, MissingDependencyError, StoreError
+from microscout.store.migrations import column_type, migrate, quote
+from microscout.store.schema import SCHEMA_VERSION, TABLES, TableDef, table_def
+
+__all__ = ["SCHEMA_VERSION", "TABLES", "Store", "UpsertCounts", "connect", "parse_url"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class UpsertCounts:
+    """What an upsert did: new rows, changed rows, rows identical to what was stored."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """Split a store URL into (kind, location): a plain path means an embedded DuckDB file."""
+    if url in (":memory:", "duckdb://:memory:", "duckdb:///:memory:"):
+        return "duckdb", ":memory:"
+    if url.startswith("duckdb://"):
+        return "duckdb", url[len("duckdb://"):] or ":memory:"
+    if url.startswith("parquet://"):
+        return "parquet", url[len("parquet://"):]
+    if "://" in url:
+        scheme = url.split("://", 1)[0]
+        raise InvalidInputError(
+            f"unknown store URL scheme {scheme!r} in {url!r}; use a path, duckdb:///path "
+            "or parquet:///folder"
+        )
+    return "duckdb", url
+
+
+class Store:
+    """An open microscout store (embedded DuckDB) with Ibis reads and transactional writes."""
+
+    def __init__(self, location: str, *, settings: Settings, read_only: bool = False) -> None:
+        self.settings = settings
+        self.location = location
+        if location != ":memory:":
+            parent = Path(location).expanduser().resolve().parent
+            if not parent.exists():
+                raise StoreError(f"cannot open store {location}: folder {parent} does not exist")
+        config: dict[str, Any] = {}
+        if settings.threads:
+            config["threads"] = settings.threads
+        try:
+            self.raw = duckdb.connect(location, read_only=read_only, config=config)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {location}: {exc}") from exc
+        self.raw.execute("SET TimeZone = 'UTC'")
+        self.con = ibis.duckdb.from_connection(self.raw)
+        self._depth = 0
+        self.migrated_from: int | None = None
+        if not read_only:
+            self.migrated_from, _ = migrate(self.raw)
+            self.ensure_workspace(settings.workspace)
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        rows = self.raw.execute(
+            "SELECT value FROM microscout_meta WHERE key = 'schema_version'"
+        ).fetchall()
+        return int(rows[0][0]) if rows else 0
+
+    # ---- transactions ---------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All writes inside happen together or not at all (nested blocks join the outer one)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.raw.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self.raw.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.raw.execute("COMMIT")
+
+    # ---- reads ----------------------------------------------------------------------------
+    def table(self, name: str, *, workspace: str | None = None) -> ibis.Table:
+        """An Ibis expression over ``name``; workspace tables must be read with ``workspace``."""
+        tdef = table_def(name)
+        expr = self.con.table(name)
+        if tdef.workspace:
+            if workspace is None:
+                raise InvalidInputError(
+                    f"table {name!r} holds workspace data: read it with workspace=<id>"
+                )
+            expr = expr.filter(expr.workspace_id == workspace)
+        return expr
+
+    def sql(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run read-only SQL and return a DataFrame (for tests and ad-hoc inspection)."""
+        return self.raw.execute(query, params or []).df()
+
+    def count(self, name: str, *, workspace: str | None = None) -> int:
+        return int(self.table(name, workspace=workspace).count().execute())
+
+    # ---- writes ---------------------------------------------------------------------------
+    def ensure_workspace(self, workspace_id: str, name: str | None = None) -> None:
+        exists = self.raw.execute(
+            "SELECT count(*) FROM workspaces WHERE workspace_id = ?", [workspace_id]
+        ).fetchall()[0]
+        if exists and exists[0]:
+            return
+        label = name or ("Default workspace" if workspace_id == DEFAULT_WORKSPACE else workspace_id)
+        self.raw.execute(
+            "INSERT INTO workspaces (workspace_id, name, created_at) VALUES (?, ?, ?)",
+            [workspace_id, label, utcnow()],
+        )
+
+    def upsert(
+        self,
+        name: str,
+        data: pd.DataFrame | pa.Table,
+        *,
+        workspace: str | None = None,
+    ) -> UpsertCounts:
+        """Insert or update rows of ``name`` on its natural key.
+
+        Only the columns present in ``data`` are written: a file without a ``bio`` column never
+        erases a stored bio. Rows identical to the stored ones are counted as unchanged.
+        """
+        tdef = table_def(name)
+        frame = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        if tdef.workspace:
+            if workspace is None:
+                raise InvalidInputError(f"table {name!r} holds workspace data: pass workspace=<id>")
+            ws = pa.array([workspace] * frame.num_rows, pa.string())
+            if "workspace_id" in frame.column_names:
+                frame = frame.set_column(frame.column_names.index("workspace_id"), "workspace_id", ws)
+            else:
+                frame = frame.append_column("workspace_id", ws)
+        unknown = [c for c in frame.column_names if c not in tdef.columns]
+        if unknown:
+            raise InvalidInputError(f"{name}: unknown column(s) {', '.join(unknown)}")
+        missing = [k for k in tdef.key if k not in frame.column_names]
+        if missing:
+            raise InvalidInputError(f"{name}: missing key column(s) {', '.join(missing)}")
+        if frame.num_rows == 0:
+            return UpsertCounts()
+        with self.transaction():
+            return self._upsert_arrow(tdef, frame)
+
+    def _upsert_arrow(self, tdef: TableDef, frame: pa.Table) -> UpsertCounts:
+        cols = [c for c in tdef.columns if c in frame.column_names]
+        stage = f"_stage_{tdef.name}"
+        self.raw.register(f"{stage}_in", frame)
+        casts = ", ".join(f"CAST({quote(c)} AS {column_type(tdef, c)}) AS {quote(c)}" for c in cols)
+        keys = ", ".join(quote(k) for k in tdef.key)
+        # last record wins when a batch repeats a key
+        self.raw.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {casts} FROM "
+            f"(SELECT *, row_number() OVER () AS _pos FROM {stage}_in) "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _pos DESC) = 1"
+        )
+        self.raw.unregister(f"{stage}_in")
+        target = quote(tdef.name)
+        on = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in tdef.key)
+        non_key = [c for c in cols if c not in tdef.key]
+        changed = " OR ".join(f"s.{quote(c)} IS DISTINCT FROM t.{quote(c)}" for c in non_key) or "false"
+        first_key = quote(tdef.key[0])
+        row = self.raw.execute(
+            f"SELECT count(*) FILTER (WHERE t.{first_key} IS NULL), "
+            f"count(*) FILTER (WHERE t.{first_key} IS NOT NULL AND ({changed})), count(*) "
+            f"FROM {stage} s LEFT JOIN {target} t ON {on}"
+        ).fetchall()[0]
+        assert row is not None
+        inserted, updated, total = int(row[0]), int(row[1]), int(row[2])
+        col_list = ", ".join(quote(c) for c in cols)
+        if non_key:
+            sets = ", ".join(_merge_expr(tdef, c) for c in non_key)
+            conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+        else:
+            conflict = f"ON CONFLICT ({keys}) DO NOTHING"
+        self.raw.execute(f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM {stage} {conflict}")
+        self.raw.execute(f"DROP TABLE {stage}")
+        return UpsertCounts(inserted, updated, total - inserted - updated)
+
+    def insert_rows(self, name: str, rows: list[dict[str, Any]], *, workspace: str | None = None) -> UpsertCounts:
+        """Upsert a few Python dicts (bookkeeping rows, settings, small tables)."""
+        if not rows:
+            return UpsertCounts()
+        tdef = table_def(name)
+        frame = pa.Table.from_pylist(rows, schema=_arrow_schema(tdef, list(rows[0])))
+        return self.upsert(name, frame, workspace=workspace)
+
+    def replace_from_sql(self, name: str, select_sql: str) -> int:
+        """Upsert the rows of a SELECT (with the table's column names) into ``name``."""
+        tdef = table_def(name)
+        cur = self.raw.execute(f"SELECT * FROM ({select_sql}) LIMIT 0")
+        cols = [d[0] for d in cur.description]
+        unknown = [c for c in cols if c not in tdef.columns]
+        if unknown:
+            raise InvalidInputError(f"{name}: unknown column(s) {', '.join(unknown)}")
+        keys = ", ".join(quote(k) for k in tdef.key)
+        col_list = ", ".join(quote(c) for c in cols)
+        sets = ", ".join(_merge_expr(tdef, c) for c in cols if c not in tdef.key)
+        with self.transaction():
+            self.raw.execute(
+                f"INSERT INTO {quote(name)} ({col_list}) SELECT {col_list} FROM ({select_sql}) "
+                f"ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+            )
+            row = self.raw.execute(f"SELECT count(*) FROM ({select_sql})").fetchall()[0]
+        return int(row[0]) if row else 0
+
+
+def _merge_expr(tdef: TableDef, column: str) -> str:
+    q = quote(column)
+    rule = tdef.merge.get(column)
+    if rule == "least":
+        return f"{q} = least({q}, excluded.{q})"
+    if rule == "greatest":
+        return f"{q} = greatest({q}, excluded.{q})"
+    return f"{q} = excluded.{q}"
+
+
+def _arrow_schema(tdef: TableDef, columns: list[str]) -> pa.Schema:
+    fields = []
+    for c in columns:
+        if c not in tdef.columns:
+            raise InvalidInputError(f"{tdef.name}: unknown column {c!r}")
+        fields.append(pa.field(c, tdef.columns[c].to_pyarrow()))
+    return pa.schema(fields)
+
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC, without tzinfo (the store's timestamp convention)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def connect(url: str | None = None, *, settings: Settings | None = None, read_only: bool = False) -> Store:
+    """Open (and create or migrate) the store at ``url`` (default: ``settings.db``)."""
+    settings = settings or Settings()
+    kind, location = parse_url(url or settings.db)
+    engine = settings.engine
+    if engine != "duckdb":
+        if engine == "spark" or engine.startswith(("spark://", "local", "yarn", "k8s://")):
+            try:
+                import pyspark  # noqa: F401
+            except ImportError as exc:
+                raise MissingDependencyError(
+                    "Spark support is not installed: pip install 'microscout[spark]'"
+                ) from exc
+            raise StoreError(
+                "the Spark engine reads a Parquet lake (parquet:///folder); profile runs on "
+                "Spark arrive with the metrics engine — use --engine duckdb for a DuckDB store"
+            )
+        raise InvalidInputError(f"unknown engine {engine!r}; use duckdb, spark or spark://host:port")
+    if kind == "parquet":
+        raise StoreError(
+            f"{url}: Parquet lakes are read by the Spark and DuckDB engines through "
+            "`microscout export`; open the DuckDB store it came from instead"
+        )
+    return Store(location, settings=settings, read_only=read_only)
