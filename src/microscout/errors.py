@@ -14,11 +14,19 @@ class MicroscoutError(Exception):
 
     def __init__(self, message: str, *, errors: list[str] | None = None) -> None:
         super().__init__(message)
-        self.message = message
-        self.errors = errors or []
+        self.errors = errors or [message]
+
+    @property
+    def message(self) -> str:
+        """The one-line message shown to users."""
+        return str(self.args[0]) if self.args else ""
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self.args = (value,)
 
 
-class InvalidInputError(ValueError, MicroscoutError):
+class InvalidInputError(MicroscoutError, ValueError):
     """Input from a user or a file is not valid."""
 
     status = 400
@@ -28,7 +36,7 @@ class BriefError(InvalidInputError):
     """A campaign brief does not follow the brief schema."""
 
 
-class NotFoundError(LookupError, MicroscoutError):
+class NotFoundError(MicroscoutError, LookupError):
     """Something asked for does not exist."""
 
     status = 404
@@ -52,5 +60,5 @@ class ReferenceDataError(MicroscoutError):
     """A reference table (shipped or overridden) is missing or malformed."""
 
 
-class MissingDependencyError(ImportError, MicroscoutError):
+class MissingDependencyError(MicroscoutError, ImportError):
     """An optional dependency is not installed; the message says how to install it."""

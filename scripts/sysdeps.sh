@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install the Debian packages microscout's tests need, only when they are missing.
+set -euo pipefail
+need=()
+# Java 17 runs the Spark engine tests.
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "Installing Debian packages: ${need[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"

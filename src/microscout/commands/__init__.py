@@ -1,0 +1,1 @@
+"""CLI command modules, one per capability; each registers its commands on the Typer app."""

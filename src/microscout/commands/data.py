@@ -1,0 +1,102 @@
+"""Commands that bring data in: sample-world, ingest files, ingest quarantine, profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from microscout.cli import (
+    DbOption, EngineOption, FormatOption, OutputFormat, WorkspaceOption, app, console, emit,
+    handle_errors, ingest_app, make_settings, progress_bar,
+)
+from microscout.store import connect
+
+
+@app.command("sample-world")
+@handle_errors
+def sample_world(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the world into.")],
+    creators: Annotated[int, typer.Option("--creators", help="Number of creators.")] = 1000,
+    posts_per_creator: Annotated[int, typer.Option("--posts-per-creator", help="Posts per creator.")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = 7,
+    difficulty: Annotated[str, typer.Option("--difficulty", help="easy, realistic or hard.")] = "realistic",
+    file_format: Annotated[str, typer.Option("--file-format", help="parquet or jsonl.")] = "parquet",
+) -> None:
+    """Generate a deterministic sample world in the canonical file format."""
+    from microscout.sample import generate_world
+
+    with progress_bar() as update:
+        summary = generate_world(out, creators=creators, posts_per_creator=posts_per_creator, seed=seed,
+                                 difficulty=difficulty, fmt=file_format, progress=update)
+    counts = summary.get("counts", {})
+    emit([{"table": k, "rows": v} for k, v in counts.items()], OutputFormat.table,
+         title=f"Sample world in {out}")
+
+
+@ingest_app.command("files")
+@handle_errors
+def ingest_files_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Canonical files or folders (<table>.jsonl|csv|parquet).")],
+    db: DbOption = "./microscout.duckdb",
+    engine: EngineOption = "duckdb",
+    workspace: WorkspaceOption = "default",
+    output: FormatOption = OutputFormat.table,
+) -> None:
+    """Validate and upsert canonical files; rejected records go to quarantine."""
+    from microscout.ingest import ingest_files
+
+    settings = make_settings(db, engine, workspace)
+    with connect(settings.db, settings=settings) as store, progress_bar() as update:
+        result = ingest_files(store, list(paths), workspace=settings.workspace, progress=update)
+    rows = [{"table": t, "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged,
+             "quarantined": c.quarantined} for t, c in result.tables.items()]
+    if output is not OutputFormat.table:
+        emit(rows, output)
+        return
+    emit(rows, output, title=f"Ingest run {result.run_id}")
+    if result.truths:
+        console.print(f"Planted truths stored for evaluation: {len(result.truths)} file(s).")
+    if result.skipped:
+        console.print(f"Skipped (not canonical tables): {', '.join(Path(p).name for p in result.skipped)}")
+    if result.quarantined:
+        console.print(f"{result.quarantined} record(s) quarantined; see why with: "
+                      f"microscout ingest quarantine --run {result.run_id} --db {db}")
+
+
+@ingest_app.command("quarantine")
+@handle_errors
+def quarantine_cmd(
+    run: Annotated[str | None, typer.Option("--run", help="Only this ingest run.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows to show.")] = 50,
+    db: DbOption = "./microscout.duckdb",
+    output: FormatOption = OutputFormat.table,
+) -> None:
+    """Show rejected records with where they came from and why."""
+    settings = make_settings(db)
+    with connect(settings.db, settings=settings) as store:
+        q = store.table("quarantine")
+        if run:
+            q = q.filter(q.run_id == run)
+        frame = q.order_by(["quarantined_at", "source", "position"]).limit(limit).to_pandas()
+    rows = [{"run": r.run_id, "position": r.position, "reason": r.reason, "raw": r.raw}
+            for r in frame.itertuples(index=False)]
+    emit(rows, output, title="Quarantined records", columns=["run", "position", "reason", "raw"])
+
+
+@app.command("profile")
+@handle_errors
+def profile_cmd(
+    db: DbOption = "./microscout.duckdb",
+    engine: EngineOption = "duckdb",
+    window: Annotated[int | None, typer.Option("--window", help="Posts per ER window (default 30).")] = None,
+) -> None:
+    """Compute tier and engagement rates for every creator into creator_profiles."""
+    from microscout.metrics import profile_creators
+
+    settings = make_settings(db, engine)
+    with connect(settings.db, settings=settings) as store:
+        with console.status("Profiling creators"):
+            n = profile_creators(store, window=window)
+    console.print(f"Profiled {n:,} creators.")
