@@ -107,8 +107,8 @@ def validate_batch(
         out[name] = typed
         ok = present & ~bad
         if dtype.is_integer():
-            reject(ok & (typed < 0), lambda i, name=name, col=col: (
-                f"field '{name}': {_short(col.iloc[i])} is negative"))
+            reject(ok & (typed < 0), lambda i, name=name, typed=typed: (
+                f"field '{name}': {_short(typed.iloc[i])} is negative"))
         if dtype.is_floating() and name in FRACTION_COLUMNS:
             reject(ok & ((typed < 0) | (typed > 1)), lambda i, name=name, col=col: (
                 f"field '{name}': {_short(col.iloc[i])} is outside 0..1"))

@@ -1,0 +1,1 @@
+"""Reports: self-contained HTML, and (elsewhere) PDF, CSV / XLSX and JSON."""
