@@ -77,7 +77,13 @@ def make_settings(db: str, engine: str = "duckdb", workspace: str | None = None)
 
 @contextmanager
 def progress_bar(transient: bool = True) -> Iterator[Callable[[str, int, int], None]]:
-    """A Rich progress bar fed by library callbacks ``(label, done, total)``."""
+    """A Rich progress bar fed by library callbacks ``(label, done, total)``.
+
+    Shown only on a terminal: scripts and pipes get clean output.
+    """
+    if not err_console.is_terminal:
+        yield lambda _label, _done, _total: None
+        return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err_console, transient=transient) as bar:
         tasks: dict[str, Any] = {}

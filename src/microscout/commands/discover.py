@@ -53,7 +53,7 @@ def search_cmd(
         emit([result.to_dict()], output)
         return
     if output is OutputFormat.csv:
-        emit([{k: r[k] for k in ("rank", "creator", "market", "tier", "followers", "er", "score")}
+        emit([{k: r[k] for k in ("rank", "creator", "display_name", "market", "tier", "followers", "er", "score")}
               | {f"{c['name']}_value": c["value"] for c in r["components"]}
               | {f"{c['name']}_reason": c["reason"] for c in r["components"]}
               | {"flags": "; ".join(r["flags"])} for r in result.rows], output)

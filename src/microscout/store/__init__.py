@@ -81,6 +81,8 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open store {location}: {exc}") from exc
         self.raw.execute("SET TimeZone = 'UTC'")
+        # ibis 12 compiles array map/filter to DuckDB's arrow lambdas, deprecated in DuckDB 2.0
+        self.raw.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
         self.con = ibis.duckdb.from_connection(self.raw)
         self._depth = 0
         self.migrated_from: int | None = None
