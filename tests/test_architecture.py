@@ -19,8 +19,7 @@ def _modules():
 
 
 def test_only_evaluation_code_reads_planted_truths():
-    offenders = [rel for rel, text in _modules()
-                 if "truth_" in text and not rel.startswith(TRUTH_ALLOWED)]
+    offenders = [rel for rel, text in _modules() if "truth_" in text and not rel.startswith(TRUTH_ALLOWED)]
     assert offenders == [], f"modules reading truth_* tables or files: {offenders}"
 
 

@@ -12,21 +12,55 @@ def write_jsonl(path: Path, records: list[dict]) -> None:
 
 def small_world(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    write_jsonl(folder / "creators.jsonl", [
-        {"platform": "instagram", "creator_id": "1", "handle": "ana", "followers": 5000,
-         "declared_country": "BR", "declared_language": "pt", "display_name": "Ana"},
-        {"platform": "tiktok", "creator_id": "2", "handle": "ana", "followers": 20000,
-         "declared_country": "DE", "declared_language": "de"},
-        {"platform": "instagram", "creator_id": "3", "handle": "mia", "display_name": "=HYPERLINK(\"x\")",
-         "followers": 3000,
-         "declared_country": "DE", "declared_language": "de"},
-    ])
-    write_jsonl(folder / "posts.jsonl", [
-        {"platform": p, "post_id": f"{p}{c}{i}", "creator_id": c, "likes": 100 + i, "comments": 5,
-         "published_at": f"2026-09-{i + 1:02d}T12:00:00Z", "hashtags": ["protetorsolar", "skincare"],
-         "kind": "post" if p == "instagram" else "video", "views": None if p == "instagram" else 4000}
-        for p, c in (("instagram", "1"), ("tiktok", "2"), ("instagram", "3")) for i in range(6)
-    ])
+    write_jsonl(
+        folder / "creators.jsonl",
+        [
+            {
+                "platform": "instagram",
+                "creator_id": "1",
+                "handle": "ana",
+                "followers": 5000,
+                "declared_country": "BR",
+                "declared_language": "pt",
+                "display_name": "Ana",
+            },
+            {
+                "platform": "tiktok",
+                "creator_id": "2",
+                "handle": "ana",
+                "followers": 20000,
+                "declared_country": "DE",
+                "declared_language": "de",
+            },
+            {
+                "platform": "instagram",
+                "creator_id": "3",
+                "handle": "mia",
+                "display_name": '=HYPERLINK("x")',
+                "followers": 3000,
+                "declared_country": "DE",
+                "declared_language": "de",
+            },
+        ],
+    )
+    write_jsonl(
+        folder / "posts.jsonl",
+        [
+            {
+                "platform": p,
+                "post_id": f"{p}{c}{i}",
+                "creator_id": c,
+                "likes": 100 + i,
+                "comments": 5,
+                "published_at": f"2026-09-{i + 1:02d}T12:00:00Z",
+                "hashtags": ["protetorsolar", "skincare"],
+                "kind": "post" if p == "instagram" else "video",
+                "views": None if p == "instagram" else 4000,
+            }
+            for p, c in (("instagram", "1"), ("tiktok", "2"), ("instagram", "3"))
+            for i in range(6)
+        ],
+    )
     return folder
 
 
@@ -41,7 +75,7 @@ def test_ingest_profile_search_show_end_to_end(runner, tmp_path):
     shown = runner.invoke(app, ["show", "instagram:ana", "--db", db, "--format", "json"])
     detail = json.loads(shown.stdout)[0]
     assert detail["creator"] == "instagram:ana" and detail["tier"] == "nano"
-    assert abs(detail["er_followers"] - (102.5 + 5) / 5000) < 1e-9   # median of 100..105 likes + 5 comments
+    assert abs(detail["er_followers"] - (102.5 + 5) / 5000) < 1e-9  # median of 100..105 likes + 5 comments
 
     brief = Path(__file__).resolve().parents[1] / "examples" / "brief.yaml"
     found = runner.invoke(app, ["search", str(brief), "--db", db, "--format", "json"])
@@ -55,7 +89,7 @@ def test_ingest_profile_search_show_end_to_end(runner, tmp_path):
     assert auth["value"] is None and "not computed yet" in auth["reason"]
 
     as_csv = runner.invoke(app, ["search", str(brief), "--db", db, "--format", "csv"])
-    assert "'=HYPERLINK" in as_csv.stdout          # a formula in untrusted text is neutralised
+    assert "'=HYPERLINK" in as_csv.stdout  # a formula in untrusted text is neutralised
     assert ',"=HYPERLINK' not in as_csv.stdout and ",=HYPERLINK" not in as_csv.stdout
 
 
@@ -68,8 +102,10 @@ def test_ambiguous_bare_handle_lists_candidates(runner, tmp_path):
     missing = runner.invoke(app, ["show", "instagram:nobody", "--db", db])
     assert missing.stderr == "Error: no creator 'instagram:nobody' in the store\n"
     bad_platform = runner.invoke(app, ["show", "myspace:ana", "--db", db])
-    assert bad_platform.stderr == ("Error: unknown platform 'myspace' in 'myspace:ana'; use one of "
-                                   "instagram, tiktok, youtube, x, bluesky, mastodon\n")
+    assert bad_platform.stderr == (
+        "Error: unknown platform 'myspace' in 'myspace:ana'; use one of "
+        "instagram, tiktok, youtube, x, bluesky, mastodon\n"
+    )
 
 
 def test_ingest_errors_are_one_line(runner, tmp_path):
@@ -79,7 +115,10 @@ def test_ingest_errors_are_one_line(runner, tmp_path):
     assert result.stderr == f"Error: {tmp_path / 'nope'}: no such file or folder\n"
     bad_db = runner.invoke(app, ["ingest", "files", str(tmp_path), "--db", str(tmp_path / "no" / "x.duckdb")])
     assert bad_db.exit_code == 1
-    assert bad_db.stderr == f"Error: cannot open store {tmp_path / 'no' / 'x.duckdb'}: folder {tmp_path / 'no'} does not exist\n"
+    assert (
+        bad_db.stderr
+        == f"Error: cannot open store {tmp_path / 'no' / 'x.duckdb'}: folder {tmp_path / 'no'} does not exist\n"
+    )
 
 
 def test_ingest_reports_quarantine_and_how_to_see_it(runner, tmp_path):
@@ -89,16 +128,23 @@ def test_ingest_reports_quarantine_and_how_to_see_it(runner, tmp_path):
         fh.write(json.dumps({"platform": "instagram", "creator_id": "9", "followers": -3}) + "\n")
     result = runner.invoke(app, ["ingest", "files", str(world), "--db", db])
     assert result.exit_code == 0
-    assert "1 record(s) quarantined; see why with: microscout ingest quarantine --run" in " ".join(result.stdout.split())
+    assert "1 record(s) quarantined; see why with: microscout ingest quarantine --run" in " ".join(
+        result.stdout.split()
+    )
     shown = runner.invoke(app, ["ingest", "quarantine", "--db", db, "--format", "json"])
     rows = json.loads(shown.stdout)
-    assert [(r["position"], r["reason"]) for r in rows] == [("creators.jsonl:line 4", "field 'followers': -3 is negative")]
+    assert [(r["position"], r["reason"]) for r in rows] == [
+        ("creators.jsonl:line 4", "field 'followers': -3 is negative")
+    ]
 
 
 def test_search_with_an_invalid_brief_names_the_field(runner, tmp_path):
     brief = tmp_path / "brief.yaml"
-    brief.write_text("brand: X\ndescription: y\nmarkets: [{country: BR}]\nbudget: {amount: 10, currency: EUR}\nkpi: likes\n")
+    brief.write_text(
+        "brand: X\ndescription: y\nmarkets: [{country: BR}]\nbudget: {amount: 10, currency: EUR}\nkpi: likes\n"
+    )
     result = runner.invoke(app, ["search", str(brief), "--db", str(tmp_path / "ms.duckdb")])
     assert result.exit_code == 1
-    assert result.stderr == (f"Error: {brief}: kpi: 'likes' is not allowed; allowed: "
-                             "authentic_engagements, reach, ugc_volume\n")
+    assert result.stderr == (
+        f"Error: {brief}: kpi: 'likes' is not allowed; allowed: authentic_engagements, reach, ugc_volume\n"
+    )

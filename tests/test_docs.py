@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_cli_reference_is_up_to_date():
     current = (ROOT / "docs" / "cli-reference.md").read_text()
     assert current.strip() == render().strip(), (
-        "docs/cli-reference.md is stale: run python -m microscout.clidoc > docs/cli-reference.md")
+        "docs/cli-reference.md is stale: run python -m microscout.clidoc > docs/cli-reference.md"
+    )
 
 
 def test_every_command_has_help_text():

@@ -14,9 +14,12 @@ def test_new_store_has_every_table_with_its_columns(store):
     tables = set(store.sql("SELECT table_name FROM information_schema.tables")["table_name"])
     assert set(TABLES) <= tables
     for name, tdef in TABLES.items():
-        cols = list(store.sql(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position", [name])["column_name"])
+        cols = list(
+            store.sql(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                [name],
+            )["column_name"]
+        )
         assert cols == list(tdef.columns), name
     assert store.schema_version() == SCHEMA_VERSION
 
@@ -40,8 +43,10 @@ def test_migration_from_version_1_keeps_rows_and_backfills(tmp_path):
     # a version-1 store: audience_edges had no relation column and a 3-column key
     raw.execute("CREATE TABLE microscout_meta (key TEXT PRIMARY KEY, value TEXT)")
     raw.execute("INSERT INTO microscout_meta VALUES ('schema_version', '1')")
-    raw.execute("CREATE TABLE audience_edges (platform TEXT, creator_id TEXT, account_id TEXT, "
-                "observed_at TIMESTAMP, PRIMARY KEY (platform, creator_id, account_id))")
+    raw.execute(
+        "CREATE TABLE audience_edges (platform TEXT, creator_id TEXT, account_id TEXT, "
+        "observed_at TIMESTAMP, PRIMARY KEY (platform, creator_id, account_id))"
+    )
     raw.execute("INSERT INTO audience_edges VALUES ('instagram', 'c1', 'a1', '2026-01-01')")
     raw.execute(create_table_sql(TABLES["creators"]).replace(', "extras" TEXT', ""))
     raw.execute("INSERT INTO creators (platform, creator_id, handle) VALUES ('instagram', 'c1', 'ana')")
@@ -52,14 +57,15 @@ def test_migration_from_version_1_keeps_rows_and_backfills(tmp_path):
     assert store.schema_version() == SCHEMA_VERSION
     edges = store.sql("SELECT platform, creator_id, account_id, relation FROM audience_edges")
     assert edges.to_dict("records") == [
-        {"platform": "instagram", "creator_id": "c1", "account_id": "a1", "relation": "follower"}]
+        {"platform": "instagram", "creator_id": "c1", "account_id": "a1", "relation": "follower"}
+    ]
     # the new key admits the same account as a commenter
-    store.insert_rows("audience_edges", [{"platform": "instagram", "creator_id": "c1",
-                                          "account_id": "a1", "relation": "commenter"}])
+    store.insert_rows(
+        "audience_edges", [{"platform": "instagram", "creator_id": "c1", "account_id": "a1", "relation": "commenter"}]
+    )
     assert store.count("audience_edges") == 2
     # a column added since version 1 exists, old rows kept
-    assert store.sql("SELECT handle, extras FROM creators").to_dict("records") == [
-        {"handle": "ana", "extras": None}]
+    assert store.sql("SELECT handle, extras FROM creators").to_dict("records") == [{"handle": "ana", "extras": None}]
     store.close()
 
 
@@ -73,8 +79,12 @@ def test_store_newer_than_the_code_is_refused(tmp_path):
 
 
 def _creators(**over):
-    base = {"platform": ["instagram", "tiktok"], "creator_id": ["1", "2"], "handle": ["ana", "bo"],
-            "followers": [1200, 54000]}
+    base = {
+        "platform": ["instagram", "tiktok"],
+        "creator_id": ["1", "2"],
+        "handle": ["ana", "bo"],
+        "followers": [1200, 54000],
+    }
     base.update(over)
     return pd.DataFrame(base)
 
@@ -93,19 +103,28 @@ def test_upsert_writes_only_the_columns_given(store):
     store.upsert("creators", _creators(bio=["runner", "chef"]))
     store.upsert("creators", _creators(followers=[1, 2]).drop(columns=["handle"]))
     rows = store.sql("SELECT handle, bio, followers FROM creators ORDER BY creator_id").to_dict("records")
-    assert rows == [{"handle": "ana", "bio": "runner", "followers": 1},
-                    {"handle": "bo", "bio": "chef", "followers": 2}]
+    assert rows == [{"handle": "ana", "bio": "runner", "followers": 1}, {"handle": "bo", "bio": "chef", "followers": 2}]
 
 
 def test_first_and_last_seen_merge_instead_of_overwrite(store):
-    store.upsert("creators", _creators(first_seen=pd.to_datetime(["2026-03-01"] * 2),
-                                       last_seen=pd.to_datetime(["2026-03-01"] * 2)))
-    store.upsert("creators", _creators(first_seen=pd.to_datetime(["2026-05-01", "2026-01-01"]),
-                                       last_seen=pd.to_datetime(["2026-05-01", "2026-01-01"])))
-    rows = store.sql("SELECT creator_id, first_seen::DATE::TEXT AS f, last_seen::DATE::TEXT AS l "
-                     "FROM creators ORDER BY creator_id").to_dict("records")
-    assert rows == [{"creator_id": "1", "f": "2026-03-01", "l": "2026-05-01"},
-                    {"creator_id": "2", "f": "2026-01-01", "l": "2026-03-01"}]
+    store.upsert(
+        "creators",
+        _creators(first_seen=pd.to_datetime(["2026-03-01"] * 2), last_seen=pd.to_datetime(["2026-03-01"] * 2)),
+    )
+    store.upsert(
+        "creators",
+        _creators(
+            first_seen=pd.to_datetime(["2026-05-01", "2026-01-01"]),
+            last_seen=pd.to_datetime(["2026-05-01", "2026-01-01"]),
+        ),
+    )
+    rows = store.sql(
+        "SELECT creator_id, first_seen::DATE::TEXT AS f, last_seen::DATE::TEXT AS l FROM creators ORDER BY creator_id"
+    ).to_dict("records")
+    assert rows == [
+        {"creator_id": "1", "f": "2026-03-01", "l": "2026-05-01"},
+        {"creator_id": "2", "f": "2026-01-01", "l": "2026-03-01"},
+    ]
 
 
 def test_exception_inside_a_transaction_leaves_the_store_as_before(store):
@@ -122,8 +141,9 @@ def test_exception_inside_a_transaction_leaves_the_store_as_before(store):
 def test_workspace_reads_never_see_another_workspace(store):
     store.ensure_workspace("acme")
     store.insert_rows("notes", [{"note_id": "n1", "body": "default note"}], workspace="default")
-    store.insert_rows("notes", [{"note_id": "n1", "body": "acme note"},
-                                {"note_id": "n2", "body": "acme 2"}], workspace="acme")
+    store.insert_rows(
+        "notes", [{"note_id": "n1", "body": "acme note"}, {"note_id": "n2", "body": "acme 2"}], workspace="acme"
+    )
     assert list(store.table("notes", workspace="default").body.execute()) == ["default note"]
     assert sorted(store.table("notes", workspace="acme").body.execute()) == ["acme 2", "acme note"]
     with pytest.raises(InvalidInputError, match="holds workspace data"):

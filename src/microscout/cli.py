@@ -10,8 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
-from pathlib import Path
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -29,8 +28,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-ingest_app = typer.Typer(help="Bring data in: canonical files, platform APIs; inspect quarantine.",
-                         no_args_is_help=True)
+ingest_app = typer.Typer(
+    help="Bring data in: canonical files, platform APIs; inspect quarantine.", no_args_is_help=True
+)
 app.add_typer(ingest_app, name="ingest")
 
 console = Console()
@@ -39,18 +39,21 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
 
 
-DbOption = Annotated[str, typer.Option("--db", envvar="MICROSCOUT_DB",
-                                       help="Store: a DuckDB file path or duckdb:///path.")]
-EngineOption = Annotated[str, typer.Option("--engine", envvar="MICROSCOUT_ENGINE",
-                                           help="Engine: duckdb (default) or spark.")]
-WorkspaceOption = Annotated[str, typer.Option("--workspace", envvar="MICROSCOUT_WORKSPACE",
-                                              help="Workspace for private data.")]
+DbOption = Annotated[
+    str, typer.Option("--db", envvar="MICROSCOUT_DB", help="Store: a DuckDB file path or duckdb:///path.")
+]
+EngineOption = Annotated[
+    str, typer.Option("--engine", envvar="MICROSCOUT_ENGINE", help="Engine: duckdb (default) or spark.")
+]
+WorkspaceOption = Annotated[
+    str, typer.Option("--workspace", envvar="MICROSCOUT_WORKSPACE", help="Workspace for private data.")
+]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output: table, json or csv.")]
 
 
@@ -84,8 +87,15 @@ def progress_bar(transient: bool = True) -> Iterator[Callable[[str, int, int], N
     if not err_console.is_terminal:
         yield lambda _label, _done, _total: None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=transient) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=transient,
+    ) as bar:
         tasks: dict[str, Any] = {}
 
         def update(label: str, done: int, total: int) -> None:
@@ -96,8 +106,9 @@ def progress_bar(transient: bool = True) -> Iterator[Callable[[str, int, int], N
         yield update
 
 
-def emit(rows: list[dict[str, Any]], fmt: OutputFormat, *, title: str | None = None,
-         columns: list[str] | None = None) -> None:
+def emit(
+    rows: list[dict[str, Any]], fmt: OutputFormat, *, title: str | None = None, columns: list[str] | None = None
+) -> None:
     """Print rows as a Rich table, JSON or CSV (formula-safe)."""
     columns = columns or (list(rows[0]) if rows else [])
     if fmt is OutputFormat.json:
@@ -143,7 +154,9 @@ def main_callback(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
 ) -> None:
     """microscout: find, vet, price, plan and track micro-influencer campaigns."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 # ---------------------------------------------------------------------------------- commands

@@ -28,12 +28,17 @@ def command_paths() -> list[list[str]]:
 
 def render() -> str:
     runner = CliRunner()
-    parts = ["# CLI reference", "",
-             "Generated from `microscout … --help` by `python -m microscout.clidoc`; "
-             "`tests/test_docs.py` fails when it is out of date.", ""]
+    parts = [
+        "# CLI reference",
+        "",
+        "Generated from `microscout … --help` by `python -m microscout.clidoc`; "
+        "`tests/test_docs.py` fails when it is out of date.",
+        "",
+    ]
     for path in command_paths():
-        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "100", "TERMINAL_WIDTH": "100",
-                                                             "NO_COLOR": "1"}, terminal_width=100)
+        result = runner.invoke(
+            app, [*path, "--help"], env={"COLUMNS": "100", "TERMINAL_WIDTH": "100", "NO_COLOR": "1"}, terminal_width=100
+        )
         text = "\n".join(line.rstrip() for line in result.output.strip("\n").splitlines())
         parts += [f"## `{' '.join(['microscout', *path])}`", "", "```", text, "```", ""]
     return "\n".join(parts)

@@ -27,9 +27,7 @@ class Settings(BaseSettings):
         "duckdb",
         description="Analytical engine: duckdb, spark, or a Spark master URL (spark://host:7077).",
     )
-    workspace: str = Field(
-        DEFAULT_WORKSPACE, description="Workspace the CLI works in for private data."
-    )
+    workspace: str = Field(DEFAULT_WORKSPACE, description="Workspace the CLI works in for private data.")
     reference_dir: Path | None = Field(
         None,
         description="Folder whose files override the shipped reference tables of the same name.",
@@ -38,12 +36,8 @@ class Settings(BaseSettings):
         Path("../shared/data"),
         description="Folder of the real labelled data used by evaluations and training.",
     )
-    ingest_batch_size: int = Field(
-        50_000, ge=1, description="Records written per atomic ingest batch."
-    )
-    er_window_posts: int = Field(
-        30, ge=1, description="Posts in the engagement-rate window (most recent first)."
-    )
+    ingest_batch_size: int = Field(50_000, ge=1, description="Records written per atomic ingest batch.")
+    er_window_posts: int = Field(30, ge=1, description="Posts in the engagement-rate window (most recent first).")
     er_include_shares_saves: bool = Field(
         False, description="Count shares and saves as engagements in ER by followers."
     )

@@ -35,12 +35,28 @@ def creator_detail(store: Store, ref: str) -> dict[str, Any]:
     platform, creator_id = resolve_creator(store, ref)
     c = store.table("creators")
     p = store.table("creator_profiles")
-    row = c.filter(c.platform == platform, c.creator_id == creator_id).left_join(
-        p.drop("followers", "extras"), ["platform", "creator_id"]).to_pandas().iloc[0]
+    row = (
+        c.filter(c.platform == platform, c.creator_id == creator_id)
+        .left_join(p.drop("followers", "extras"), ["platform", "creator_id"])
+        .to_pandas()
+        .iloc[0]
+    )
     out: dict[str, Any] = {"creator": f"{platform}:{row.handle}"}
-    for k in ("display_name", "followers", "following", "posts_count", "declared_country",
-              "declared_language", "tier", "posts_in_window", "er_followers", "er_followers_mean",
-              "er_views", "posts_per_week", "last_post_at"):
+    for k in (
+        "display_name",
+        "followers",
+        "following",
+        "posts_count",
+        "declared_country",
+        "declared_language",
+        "tier",
+        "posts_in_window",
+        "er_followers",
+        "er_followers_mean",
+        "er_views",
+        "posts_per_week",
+        "last_post_at",
+    ):
         v = row[k]
         out[k] = None if v is None or (not isinstance(v, str) and _isna(v)) else (v.item() if hasattr(v, "item") else v)
     return out

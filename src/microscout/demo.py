@@ -36,16 +36,29 @@ class DemoResult:
 def scatter_points(store: Any, limit: int = 5000) -> list[dict[str, Any]]:
     """ER vs followers per creator of the micro band, for the report's chart."""
     profiles = store.table("creator_profiles")
-    expr = profiles.filter(profiles.er_followers.notnull(), profiles.followers > 0).select(
-        "followers", "er_followers", "tier").order_by(["platform", "creator_id"]).limit(limit)
+    expr = (
+        profiles.filter(profiles.er_followers.notnull(), profiles.followers > 0)
+        .select("followers", "er_followers", "tier")
+        .order_by(["platform", "creator_id"])
+        .limit(limit)
+    )
     frame = expr.to_pandas()
-    return [{"followers": int(r.followers), "er": float(r.er_followers), "tier": r.tier}
-            for r in frame.itertuples(index=False)]
+    return [
+        {"followers": int(r.followers), "er": float(r.er_followers), "tier": r.tier}
+        for r in frame.itertuples(index=False)
+    ]
 
 
 def run_demo(
-    out: Path, brief: Brief, *, settings: Settings, creators: int = 3000, posts_per_creator: int = 30,
-    seed: int = 7, progress: Progress | None = None, step: Step | None = None,
+    out: Path,
+    brief: Brief,
+    *,
+    settings: Settings,
+    creators: int = 3000,
+    posts_per_creator: int = 30,
+    seed: int = 7,
+    progress: Progress | None = None,
+    step: Step | None = None,
 ) -> DemoResult:
     """Generate a sample world in ``out/world``, ingest it into ``out/microscout.duckdb``, profile
     it, search for ``brief`` and write ``out/report.html``. Re-running replaces the demo folder's
@@ -58,8 +71,14 @@ def run_demo(
         shutil.rmtree(world_dir)
     t = time.perf_counter()
     say(f"Generating a sample world of {creators:,} creators × {posts_per_creator} posts")
-    world = generate_world(world_dir, creators=creators, posts_per_creator=posts_per_creator,
-                           seed=seed, difficulty="realistic", progress=progress)
+    world = generate_world(
+        world_dir,
+        creators=creators,
+        posts_per_creator=posts_per_creator,
+        seed=seed,
+        difficulty="realistic",
+        progress=progress,
+    )
     seconds["generate"] = time.perf_counter() - t
     db_path = out / "microscout.duckdb"
     for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
@@ -85,11 +104,15 @@ def run_demo(
             "Candidates after filters": f"{result.candidates:,}",
             "Quarantined records": f"{ingested.quarantined:,}",
             "Seconds (generate / ingest / profile / search)": " / ".join(
-                f"{seconds[k]:.1f}" for k in ("generate", "ingest", "profile", "search")),
+                f"{seconds[k]:.1f}" for k in ("generate", "ingest", "profile", "search")
+            ),
         }
         html = render_search_report(
-            title=f"microscout shortlist — {brief.brand}", brief=brief.to_dict(),
-            results=result.rows, scatter=scatter_points(store), summary=summary,
+            title=f"microscout shortlist — {brief.brand}",
+            brief=brief.to_dict(),
+            results=result.rows,
+            scatter=scatter_points(store),
+            summary=summary,
             generated_at=utcnow().isoformat() + "Z",
         )
         report_path = out / "report.html"

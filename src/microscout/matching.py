@@ -37,10 +37,41 @@ RECENT_POSTS = 30
 # brief deliverable kind → the rate-card deliverable of each platform
 DELIVERABLE_BY_PLATFORM: dict[str, dict[str, str]] = {
     "instagram": {"video": "reel", "short": "reel", "tweet": "post", "live": "reel", "carousel": "post"},
-    "tiktok": {"post": "video", "reel": "video", "short": "video", "story": "video", "carousel": "video", "tweet": "video", "live": "video"},
-    "youtube": {"post": "video", "reel": "short", "story": "short", "carousel": "video", "tweet": "short", "live": "video"},
-    "x": {"post": "tweet", "reel": "tweet", "story": "tweet", "video": "tweet", "short": "tweet", "carousel": "tweet", "live": "tweet"},
-    "bluesky": {"reel": "post", "story": "post", "video": "post", "short": "post", "tweet": "post", "carousel": "post", "live": "post"},
+    "tiktok": {
+        "post": "video",
+        "reel": "video",
+        "short": "video",
+        "story": "video",
+        "carousel": "video",
+        "tweet": "video",
+        "live": "video",
+    },
+    "youtube": {
+        "post": "video",
+        "reel": "short",
+        "story": "short",
+        "carousel": "video",
+        "tweet": "short",
+        "live": "video",
+    },
+    "x": {
+        "post": "tweet",
+        "reel": "tweet",
+        "story": "tweet",
+        "video": "tweet",
+        "short": "tweet",
+        "carousel": "tweet",
+        "live": "tweet",
+    },
+    "bluesky": {
+        "reel": "post",
+        "story": "post",
+        "video": "post",
+        "short": "post",
+        "tweet": "post",
+        "carousel": "post",
+        "live": "post",
+    },
 }
 
 
@@ -55,8 +86,13 @@ class SearchResult:
     candidates: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"search_id": self.search_id, "weights": self.weights, "notes": self.notes,
-                "candidates": self.candidates, "results": self.rows}
+        return {
+            "search_id": self.search_id,
+            "weights": self.weights,
+            "notes": self.notes,
+            "candidates": self.candidates,
+            "results": self.rows,
+        }
 
 
 def _niche_tags(brief: Brief, store: Store) -> set[str]:
@@ -74,12 +110,20 @@ def _prices_usd(store: Store) -> tuple[dict[tuple[str, str, str], float], dict[s
     for r in load_table("rate_cards", reference_dir=ref).rows:
         if r.get("primary", 1) in (1, None):
             cards[(r["platform"], r["tier"], r["deliverable"])] = (float(r["low"]) + float(r["high"])) / 2
-    multipliers = {r["country"]: float(r["multiplier"]) for r in load_table("market_multipliers", reference_dir=ref).rows}
+    multipliers = {
+        r["country"]: float(r["multiplier"]) for r in load_table("market_multipliers", reference_dir=ref).rows
+    }
     return cards, multipliers
 
 
-def _package_price(brief: Brief, platform: str, tier: str, country: str | None,
-                   cards: dict[tuple[str, str, str], float], multipliers: dict[str, float]) -> float | None:
+def _package_price(
+    brief: Brief,
+    platform: str,
+    tier: str,
+    country: str | None,
+    cards: dict[tuple[str, str, str], float],
+    multipliers: dict[str, float],
+) -> float | None:
     total = 0.0
     mapping = DELIVERABLE_BY_PLATFORM.get(platform, {})
     for d in brief.deliverables:
@@ -97,18 +141,27 @@ def candidates_expr(store: Store, brief: Brief) -> ibis.Table:
     profiles = store.table("creator_profiles")
     peers = profiles.filter(profiles.er_followers.notnull())
     peers = peers.mutate(
-        er_percentile=ibis.percent_rank().over(
-            group_by=[peers.platform, peers.tier], order_by=peers.er_followers
-        ),
+        er_percentile=ibis.percent_rank().over(group_by=[peers.platform, peers.tier], order_by=peers.er_followers),
         peer_count=peers.count().over(group_by=[peers.platform, peers.tier]),
     ).select("platform", "creator_id", "er_percentile", "peer_count")
-    base = creators.join(
-        profiles.drop("followers", "extras"), ["platform", "creator_id"]
-    ).left_join(peers, ["platform", "creator_id"])
+    base = creators.join(profiles.drop("followers", "extras"), ["platform", "creator_id"]).left_join(
+        peers, ["platform", "creator_id"]
+    )
     base = base.select(
-        "platform", "creator_id", "handle", "display_name", "declared_country", "declared_language",
-        "followers", "tier", "er_followers", "er_followers_mean", "er_views", "posts_in_window",
-        "er_percentile", "peer_count",
+        "platform",
+        "creator_id",
+        "handle",
+        "display_name",
+        "declared_country",
+        "declared_language",
+        "followers",
+        "tier",
+        "er_followers",
+        "er_followers_mean",
+        "er_views",
+        "posts_in_window",
+        "er_percentile",
+        "peer_count",
     )
     base = base.filter(
         base.platform.isin(list(brief.platforms)),
@@ -130,8 +183,9 @@ def candidates_expr(store: Store, brief: Brief) -> ibis.Table:
 def _post_evidence(store: Store, cands: ibis.Table, tags: set[str], competitors: list[str]) -> pd.DataFrame:
     posts = store.table("posts").filter(lambda p: p.kind.isnull() | (p.kind != "story"))
     posts = posts.semi_join(cands.select("platform", "creator_id"), ["platform", "creator_id"])
-    posts = posts.mutate(_rn=ibis.row_number().over(
-        group_by=[posts.platform, posts.creator_id], order_by=posts.published_at.desc()))
+    posts = posts.mutate(
+        _rn=ibis.row_number().over(group_by=[posts.platform, posts.creator_id], order_by=posts.published_at.desc())
+    )
     recent = posts.filter(posts._rn < RECENT_POSTS)
     tag_list = sorted(tags) or ["\x00"]
     on_topic = recent.hashtags.map(lambda h: h.lower()).filter(lambda h: h.isin(tag_list)).length() > 0
@@ -147,7 +201,12 @@ def _post_evidence(store: Store, cands: ibis.Table, tags: set[str], competitors:
 
 
 def search(
-    store: Store, brief: Brief, *, workspace: str, limit: int = 50, save: bool = True,
+    store: Store,
+    brief: Brief,
+    *,
+    workspace: str,
+    limit: int = 50,
+    save: bool = True,
     now: dt.datetime | None = None,
 ) -> SearchResult:
     """Rank creators for ``brief``; save the brief and the shortlist in ``workspace``."""
@@ -168,40 +227,64 @@ def search(
             return row.declared_country, 1.0, f"declared country {row.declared_country} is a target market"
         for m in brief.markets:
             if row.declared_language in m.languages:
-                return m.country, 0.5, (f"posts in {row.declared_language}, a language of {m.country}; "
-                                        f"declared country {row.declared_country or 'unknown'}")
+                return (
+                    m.country,
+                    0.5,
+                    (
+                        f"posts in {row.declared_language}, a language of {m.country}; "
+                        f"declared country {row.declared_country or 'unknown'}"
+                    ),
+                )
         return None, 0.0, "neither country nor language matches a target market"
 
     rows: list[dict[str, Any]] = []
     for row in frame.itertuples(index=False):
-        market, market_score, market_reason = market_of(row)  # type: ignore[arg-type]
+        market, market_score, market_reason = market_of(row)
         recent = int(row.recent_posts) if pd.notna(row.recent_posts) else 0
         on_topic = int(row.on_topic_posts) if pd.notna(row.on_topic_posts) else 0
         topic = on_topic / recent if recent else 0.0
         price = _package_price(brief, row.platform, row.tier, row.declared_country, cards, multipliers)
         eng_expected = (row.er_followers * row.followers) if pd.notna(row.er_followers) else None
-        per_usd = (eng_expected * sum(d.count for d in brief.deliverables) / price) if (price and eng_expected) else None
-        rows.append({
-            "platform": row.platform, "creator_id": row.creator_id, "handle": row.handle,
-            "creator": f"{row.platform}:{row.handle}", "display_name": row.display_name,
-            "country": row.declared_country, "language": row.declared_language, "market": market,
-            "tier": row.tier, "followers": int(row.followers),
-            "er": None if pd.isna(row.er_followers) else float(row.er_followers),
-            "er_low": None, "er_high": None,
-            "_topic": (topic, f"{on_topic} of {recent} recent posts use {'/'.join(brief.niches) or 'niche'} hashtags"
-                       if brief.niches else "brief names no niches"),
-            "_market": (market_score, market_reason),
-            "_engagement": (None if pd.isna(row.er_percentile) else float(row.er_percentile),
-                            _engagement_reason(row)),
-            "_per_usd": per_usd, "_price": price,
-            "_competitor_posts": int(row.competitor_posts) if pd.notna(row.competitor_posts) else 0,
-        })
+        per_usd = (
+            (eng_expected * sum(d.count for d in brief.deliverables) / price) if (price and eng_expected) else None
+        )
+        rows.append(
+            {
+                "platform": row.platform,
+                "creator_id": row.creator_id,
+                "handle": row.handle,
+                "creator": f"{row.platform}:{row.handle}",
+                "display_name": row.display_name,
+                "country": row.declared_country,
+                "language": row.declared_language,
+                "market": market,
+                "tier": row.tier,
+                "followers": int(row.followers),
+                "er": None if pd.isna(row.er_followers) else float(row.er_followers),
+                "er_low": None,
+                "er_high": None,
+                "_topic": (
+                    topic,
+                    f"{on_topic} of {recent} recent posts use {'/'.join(brief.niches) or 'niche'} hashtags"
+                    if brief.niches
+                    else "brief names no niches",
+                ),
+                "_market": (market_score, market_reason),
+                "_engagement": (
+                    None if pd.isna(row.er_percentile) else float(row.er_percentile),
+                    _engagement_reason(row),
+                ),
+                "_per_usd": per_usd,
+                "_price": price,
+                "_competitor_posts": int(row.competitor_posts) if pd.notna(row.competitor_posts) else 0,
+            }
+        )
     per_usd_values = pd.Series([r["_per_usd"] for r in rows], dtype="float64")
     cost_pct = per_usd_values.rank(pct=True)
-    available = {"topic": bool(brief.niches), "market": True, "engagement": True,
-                 "authenticity": False, "cost": True}
-    notes.append("authenticity: Audience Quality Score not computed yet; its weight is spread "
-                 "over the other components")
+    available = {"topic": bool(brief.niches), "market": True, "engagement": True, "authenticity": False, "cost": True}
+    notes.append(
+        "authenticity: Audience Quality Score not computed yet; its weight is spread over the other components"
+    )
     if brief.min_quality is not None:
         notes.append(f"min_quality {brief.min_quality:g} not applied: no Audience Quality Score yet")
     if not brief.niches:
@@ -213,17 +296,29 @@ def search(
         comps = []
         score = 0.0
         values = {
-            "topic": r.pop("_topic"), "market": r.pop("_market"), "engagement": r.pop("_engagement"),
+            "topic": r.pop("_topic"),
+            "market": r.pop("_market"),
+            "engagement": r.pop("_engagement"),
             "authenticity": (None, "not computed yet (needs the audience authenticity model)"),
-            "cost": (None if pd.isna(cost_pct.iloc[i]) else float(cost_pct.iloc[i]),
-                     _cost_reason(r.pop("_per_usd"), r.pop("_price"))),
+            "cost": (
+                None if pd.isna(cost_pct.iloc[i]) else float(cost_pct.iloc[i]),
+                _cost_reason(r.pop("_per_usd"), r.pop("_price")),
+            ),
         }
         for name, (value, reason) in values.items():
             w = effective.get(name, 0.0)
             contribution = (value or 0.0) * w
             score += contribution
-            comps.append({"name": name, "value": value, "weight": round(weights[name], 4),
-                          "effective_weight": round(w, 4), "contribution": contribution, "reason": reason})
+            comps.append(
+                {
+                    "name": name,
+                    "value": value,
+                    "weight": round(weights[name], 4),
+                    "effective_weight": round(w, 4),
+                    "contribution": contribution,
+                    "reason": reason,
+                }
+            )
         flags = []
         competitor_posts = r.pop("_competitor_posts")
         if competitor_posts:
@@ -245,8 +340,13 @@ def search(
 def _engagement_reason(row: Any) -> str:
     if pd.isna(row.er_followers):
         return "no engagement data in recent posts"
-    pct = "" if pd.isna(row.er_percentile) else (
-        f" — {100 * row.er_percentile:.0f}th percentile of {int(row.peer_count)} {row.platform} {row.tier} creators")
+    pct = (
+        ""
+        if pd.isna(row.er_percentile)
+        else (
+            f" — {100 * row.er_percentile:.0f}th percentile of {int(row.peer_count)} {row.platform} {row.tier} creators"
+        )
+    )
     return f"ER {100 * row.er_followers:.2f}% (median of {int(row.posts_in_window)} posts){pct}"
 
 
@@ -262,12 +362,34 @@ def _save(store: Store, brief: Brief, result: SearchResult, workspace: str, now:
     body = brief.to_dict()
     brief_id = uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(body, sort_keys=True)).hex[:12]
     with store.transaction():
-        store.insert_rows("briefs", [{"brief_id": brief_id, "name": brief.brand, "brand": brief.brand,
-                                      "body": json.dumps(body), "created_at": now}], workspace=workspace)
-        store.insert_rows("search_results", [
-            {"search_id": result.search_id, "brief_id": brief_id, "rank": r["rank"],
-             "platform": r["platform"], "creator_id": r["creator_id"], "score": r["score"],
-             "components": json.dumps(r["components"], ensure_ascii=False),
-             "weights": json.dumps(result.weights), "created_at": now}
-            for r in result.rows
-        ], workspace=workspace)
+        store.insert_rows(
+            "briefs",
+            [
+                {
+                    "brief_id": brief_id,
+                    "name": brief.brand,
+                    "brand": brief.brand,
+                    "body": json.dumps(body),
+                    "created_at": now,
+                }
+            ],
+            workspace=workspace,
+        )
+        store.insert_rows(
+            "search_results",
+            [
+                {
+                    "search_id": result.search_id,
+                    "brief_id": brief_id,
+                    "rank": r["rank"],
+                    "platform": r["platform"],
+                    "creator_id": r["creator_id"],
+                    "score": r["score"],
+                    "components": json.dumps(r["components"], ensure_ascii=False),
+                    "weights": json.dumps(result.weights),
+                    "created_at": now,
+                }
+                for r in result.rows
+            ],
+            workspace=workspace,
+        )

@@ -59,9 +59,7 @@ def profile_expr(store: Store, *, window: int | None = None) -> ir.Table:
         )
     )
     recent = ranked.filter(ranked._rn < window)
-    joined = recent.join(
-        creators.select("platform", "creator_id", "followers"), ["platform", "creator_id"]
-    )
+    joined = recent.join(creators.select("platform", "creator_id", "followers"), ["platform", "creator_id"])
     eng = post_engagement(joined, include_shares_saves=settings.er_include_shares_saves)
     enriched = joined.mutate(
         _er_f=(joined.followers > 0).ifelse(eng.cast("float64") / joined.followers, ibis.null(float)),
@@ -83,9 +81,7 @@ def profile_expr(store: Store, *, window: int | None = None) -> ir.Table:
             (agg.posts_in_window - 1).cast("float64") / (span_days / 7), ibis.null(float)
         )
     ).drop("_first")
-    out = creators.select("platform", "creator_id", "followers").left_join(
-        agg, ["platform", "creator_id"]
-    )
+    out = creators.select("platform", "creator_id", "followers").left_join(agg, ["platform", "creator_id"])
     return out.select(
         "platform",
         "creator_id",

@@ -8,8 +8,18 @@ from typing import Annotated
 import typer
 
 from microscout.cli import (
-    DbOption, EngineOption, FormatOption, OutputFormat, WorkspaceOption, app, console, emit,
-    handle_errors, ingest_app, make_settings, progress_bar,
+    DbOption,
+    EngineOption,
+    FormatOption,
+    OutputFormat,
+    WorkspaceOption,
+    app,
+    console,
+    emit,
+    handle_errors,
+    ingest_app,
+    make_settings,
+    progress_bar,
 )
 from microscout.store import connect
 
@@ -28,11 +38,17 @@ def sample_world(
     from microscout.sample import generate_world
 
     with progress_bar() as update:
-        summary = generate_world(out, creators=creators, posts_per_creator=posts_per_creator, seed=seed,
-                                 difficulty=difficulty, fmt=file_format, progress=update)
+        summary = generate_world(
+            out,
+            creators=creators,
+            posts_per_creator=posts_per_creator,
+            seed=seed,
+            difficulty=difficulty,
+            fmt=file_format,
+            progress=update,
+        )
     counts = summary.get("counts", {})
-    emit([{"table": k, "rows": v} for k, v in counts.items()], OutputFormat.table,
-         title=f"Sample world in {out}")
+    emit([{"table": k, "rows": v} for k, v in counts.items()], OutputFormat.table, title=f"Sample world in {out}")
 
 
 @ingest_app.command("files")
@@ -50,8 +66,16 @@ def ingest_files_cmd(
     settings = make_settings(db, engine, workspace)
     with connect(settings.db, settings=settings) as store, progress_bar() as update:
         result = ingest_files(store, list(paths), workspace=settings.workspace, progress=update)
-    rows = [{"table": t, "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged,
-             "quarantined": c.quarantined} for t, c in result.tables.items()]
+    rows = [
+        {
+            "table": t,
+            "inserted": c.inserted,
+            "updated": c.updated,
+            "unchanged": c.unchanged,
+            "quarantined": c.quarantined,
+        }
+        for t, c in result.tables.items()
+    ]
     if output is not OutputFormat.table:
         emit(rows, output)
         return
@@ -61,8 +85,10 @@ def ingest_files_cmd(
     if result.skipped:
         console.print(f"Skipped (not canonical tables): {', '.join(Path(p).name for p in result.skipped)}")
     if result.quarantined:
-        console.print(f"{result.quarantined} record(s) quarantined; see why with: "
-                      f"microscout ingest quarantine --run {result.run_id} --db {db}")
+        console.print(
+            f"{result.quarantined} record(s) quarantined; see why with: "
+            f"microscout ingest quarantine --run {result.run_id} --db {db}"
+        )
 
 
 @ingest_app.command("quarantine")
@@ -80,8 +106,10 @@ def quarantine_cmd(
         if run:
             q = q.filter(q.run_id == run)
         frame = q.order_by(["quarantined_at", "source", "position"]).limit(limit).to_pandas()
-    rows = [{"run": r.run_id, "position": r.position, "reason": r.reason, "raw": r.raw}
-            for r in frame.itertuples(index=False)]
+    rows = [
+        {"run": r.run_id, "position": r.position, "reason": r.reason, "raw": r.raw}
+        for r in frame.itertuples(index=False)
+    ]
     emit(rows, output, title="Quarantined records", columns=["run", "position", "reason", "raw"])
 
 
@@ -96,7 +124,6 @@ def profile_cmd(
     from microscout.metrics import profile_creators
 
     settings = make_settings(db, engine)
-    with connect(settings.db, settings=settings) as store:
-        with console.status("Profiling creators"):
-            n = profile_creators(store, window=window)
+    with connect(settings.db, settings=settings) as store, console.status("Profiling creators"):
+        n = profile_creators(store, window=window)
     console.print(f"Profiled {n:,} creators.")

@@ -9,8 +9,17 @@ from typing import Annotated, Any
 import typer
 
 from microscout.cli import (
-    DbOption, EngineOption, FormatOption, OutputFormat, WorkspaceOption, app, console, emit,
-    handle_errors, make_settings, progress_bar,
+    DbOption,
+    EngineOption,
+    FormatOption,
+    OutputFormat,
+    WorkspaceOption,
+    app,
+    console,
+    emit,
+    handle_errors,
+    make_settings,
+    progress_bar,
 )
 from microscout.store import connect
 
@@ -24,10 +33,18 @@ def _shortlist_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         why = "; ".join(f"{c['name']}: {c['reason']}" for c in top)
         if r["flags"]:
             why += " ⚠ " + "; ".join(r["flags"])
-        out.append({"rank": r["rank"], "creator": r["creator"], "market": r["market"], "tier": r["tier"],
-                    "followers": r["followers"],
-                    "er": None if r["er"] is None else f"{100 * r['er']:.2f}%",
-                    "score": r["score"], "why": why})
+        out.append(
+            {
+                "rank": r["rank"],
+                "creator": r["creator"],
+                "market": r["market"],
+                "tier": r["tier"],
+                "followers": r["followers"],
+                "er": None if r["er"] is None else f"{100 * r['er']:.2f}%",
+                "score": r["score"],
+                "why": why,
+            }
+        )
     return out
 
 
@@ -53,13 +70,23 @@ def search_cmd(
         emit([result.to_dict()], output)
         return
     if output is OutputFormat.csv:
-        emit([{k: r[k] for k in ("rank", "creator", "display_name", "market", "tier", "followers", "er", "score")}
-              | {f"{c['name']}_value": c["value"] for c in r["components"]}
-              | {f"{c['name']}_reason": c["reason"] for c in r["components"]}
-              | {"flags": "; ".join(r["flags"])} for r in result.rows], output)
+        emit(
+            [
+                {k: r[k] for k in ("rank", "creator", "display_name", "market", "tier", "followers", "er", "score")}
+                | {f"{c['name']}_value": c["value"] for c in r["components"]}
+                | {f"{c['name']}_reason": c["reason"] for c in r["components"]}
+                | {"flags": "; ".join(r["flags"])}
+                for r in result.rows
+            ],
+            output,
+        )
         return
-    emit(_shortlist_rows(result.rows), output, columns=SHORTLIST_COLUMNS,
-         title=f"Shortlist for {brief.brand} ({result.candidates:,} candidates)")
+    emit(
+        _shortlist_rows(result.rows),
+        output,
+        columns=SHORTLIST_COLUMNS,
+        title=f"Shortlist for {brief.brand} ({result.candidates:,} candidates)",
+    )
     for note in result.notes:
         console.print(f"[dim]note: {note}[/dim]")
 
@@ -100,12 +127,24 @@ def demo_cmd(
     brief = load_brief(brief_path, reference_dir=settings.reference_dir)
     started = time.perf_counter()
     with progress_bar(transient=False) as update:
-        result = run_demo(out, brief, settings=settings, creators=creators,
-                          posts_per_creator=posts_per_creator, seed=seed, progress=update,
-                          step=lambda msg: console.print(f"[bold]•[/bold] {msg}"))
-    emit(_shortlist_rows(result.search.rows[:15]), OutputFormat.table, columns=SHORTLIST_COLUMNS,
-         title=f"Shortlist for {brief.brand} ({result.search.candidates:,} candidates)")
+        result = run_demo(
+            out,
+            brief,
+            settings=settings,
+            creators=creators,
+            posts_per_creator=posts_per_creator,
+            seed=seed,
+            progress=update,
+            step=lambda msg: console.print(f"[bold]•[/bold] {msg}"),
+        )
+    emit(
+        _shortlist_rows(result.search.rows[:15]),
+        OutputFormat.table,
+        columns=SHORTLIST_COLUMNS,
+        title=f"Shortlist for {brief.brand} ({result.search.candidates:,} candidates)",
+    )
     for note in result.search.notes:
         console.print(f"[dim]note: {note}[/dim]")
-    console.print(f"Store:  {result.db_path}\nReport: {result.report_path}\n"
-                  f"Done in {time.perf_counter() - started:.0f} s.")
+    console.print(
+        f"Store:  {result.db_path}\nReport: {result.report_path}\nDone in {time.perf_counter() - started:.0f} s."
+    )

@@ -115,13 +115,24 @@ def ingest_files(
     batch_size = batch_size or store.settings.ingest_batch_size
     files, truths, skipped = discover([Path(p) for p in paths])
     run_id = uuid.uuid4().hex[:12]
-    result = IngestResult(run_id, files=[str(f.path) for f in files],
-                          truths=[str(p) for p in truths], skipped=[str(p) for p in skipped])
-    store.insert_rows("ingest_runs", [{
-        "run_id": run_id, "source": "files", "workspace_id": workspace,
-        "args": json.dumps({"paths": [str(p) for p in paths]}), "started_at": utcnow(),
-        "status": "running", "counts": "{}", "checkpoint": "{}",
-    }])
+    result = IngestResult(
+        run_id, files=[str(f.path) for f in files], truths=[str(p) for p in truths], skipped=[str(p) for p in skipped]
+    )
+    store.insert_rows(
+        "ingest_runs",
+        [
+            {
+                "run_id": run_id,
+                "source": "files",
+                "workspace_id": workspace,
+                "args": json.dumps({"paths": [str(p) for p in paths]}),
+                "started_at": utcnow(),
+                "status": "running",
+                "counts": "{}",
+                "checkpoint": "{}",
+            }
+        ],
+    )
     status = "failed"
     try:
         for df in files:
@@ -131,39 +142,67 @@ def ingest_files(
             _load_truth(store, path)
         status = "completed"
     finally:
-        store.insert_rows("ingest_runs", [{
-            "run_id": run_id, "finished_at": utcnow(), "status": status,
-            "counts": json.dumps(result.to_dict()["tables"]),
-        }])
+        store.insert_rows(
+            "ingest_runs",
+            [
+                {
+                    "run_id": run_id,
+                    "finished_at": utcnow(),
+                    "status": status,
+                    "counts": json.dumps(result.to_dict()["tables"]),
+                }
+            ],
+        )
     return result
 
 
 def _ingest_file(
-    store: Store, df: DataFile, run_id: str, workspace: str, now: dt.datetime,
-    batch_size: int, counts: TableCounts, result: IngestResult, progress: Progress | None,
+    store: Store,
+    df: DataFile,
+    run_id: str,
+    workspace: str,
+    now: dt.datetime,
+    batch_size: int,
+    counts: TableCounts,
+    result: IngestResult,
+    progress: Progress | None,
 ) -> None:
     tdef = TABLES[df.table]
     done = 0
     for batch in read_batches(df, batch_size):
         checked = validate_batch(tdef, batch.frame, now=now, list_sep=batch.list_sep)
         rejects = [
-            (batch.positions[i], reason, _raw_json(batch.raws[i]))
-            for i, reason in sorted(checked.rejected.items())
+            (batch.positions[i], reason, _raw_json(batch.raws[i])) for i, reason in sorted(checked.rejected.items())
         ] + batch.unreadable
         with store.transaction():
             upserted = store.upsert(df.table, checked.clean, workspace=workspace if tdef.workspace else None)
             if df.table == "creators":
                 _snapshot_from_creators(store, checked.clean)
             if rejects:
-                store.insert_rows("quarantine", [
-                    {"run_id": run_id, "source": str(df.path), "table_name": df.table,
-                     "position": pos, "reason": reason, "raw": raw, "quarantined_at": utcnow()}
-                    for pos, reason, raw in rejects
-                ])
-            store.insert_rows("ingest_runs", [{
-                "run_id": run_id,
-                "checkpoint": json.dumps({"file": str(df.path), "position": batch.last_position}),
-            }])
+                store.insert_rows(
+                    "quarantine",
+                    [
+                        {
+                            "run_id": run_id,
+                            "source": str(df.path),
+                            "table_name": df.table,
+                            "position": pos,
+                            "reason": reason,
+                            "raw": raw,
+                            "quarantined_at": utcnow(),
+                        }
+                        for pos, reason, raw in rejects
+                    ],
+                )
+            store.insert_rows(
+                "ingest_runs",
+                [
+                    {
+                        "run_id": run_id,
+                        "checkpoint": json.dumps({"file": str(df.path), "position": batch.last_position}),
+                    }
+                ],
+            )
         counts.add(upserted, len(rejects))
         done += len(batch.positions) + len(batch.unreadable)
         if progress:
@@ -188,6 +227,4 @@ def _load_truth(store: Store, path: Path) -> None:
     name = path.name.split(".", 1)[0]
     reader = {".jsonl": "read_json_auto", ".csv": "read_csv_auto", ".parquet": "read_parquet"}[path.suffix]
     with store.transaction():
-        store.raw.execute(
-            f"CREATE OR REPLACE TABLE {quote(name)} AS SELECT * FROM {reader}(?)", [str(path)]
-        )
+        store.raw.execute(f"CREATE OR REPLACE TABLE {quote(name)} AS SELECT * FROM {reader}(?)", [str(path)])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ class Batch:
 
     frame: pd.DataFrame
     positions: list[str]
-    raws: list[Any]
+    raws: Sequence[Any] | _LazyRows
     unreadable: list[tuple[str, str, str]] = field(default_factory=list)  # position, reason, raw
     list_sep: str | None = None
     last_position: str = ""
@@ -71,8 +71,7 @@ def discover(paths: list[Path]) -> tuple[list[DataFile], list[Path], list[Path]]
                 skipped.append(p)
             else:
                 raise InvalidInputError(
-                    f"{p}: {table!r} is not a canonical table; name files after one of "
-                    f"{', '.join(INGESTIBLE)}"
+                    f"{p}: {table!r} is not a canonical table; name files after one of {', '.join(INGESTIBLE)}"
                 )
     found.sort(key=lambda f: (INGESTIBLE.index(f.table), f.path.name))
     return found, truths, skipped
@@ -109,12 +108,16 @@ def _read_jsonl(path: Path, batch_size: int) -> Iterator[Batch]:
             records.append(record)
             positions.append(pos)
             if len(records) >= batch_size:
-                yield Batch(pd.DataFrame.from_records(records), positions, records, unreadable,
-                            last_position=pos)
+                yield Batch(pd.DataFrame.from_records(records), positions, records, unreadable, last_position=pos)
                 records, positions, unreadable = [], [], []
     if records or unreadable:
-        yield Batch(pd.DataFrame.from_records(records), positions, records, unreadable,
-                    last_position=f"{path.name}:line {lineno}")
+        yield Batch(
+            pd.DataFrame.from_records(records),
+            positions,
+            records,
+            unreadable,
+            last_position=f"{path.name}:line {lineno}",
+        )
 
 
 def _read_csv(path: Path, batch_size: int) -> Iterator[Batch]:
@@ -133,18 +136,35 @@ def _read_csv(path: Path, batch_size: int) -> Iterator[Batch]:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                unreadable.append((pos, f"row has {len(row)} fields, the header has {len(header)}",
-                                   json.dumps(row, ensure_ascii=False)))
+                unreadable.append(
+                    (
+                        pos,
+                        f"row has {len(row)} fields, the header has {len(header)}",
+                        json.dumps(row, ensure_ascii=False),
+                    )
+                )
                 continue
             records.append({h: (v if v != "" else None) for h, v in zip(header, row, strict=True)})
             positions.append(pos)
             if len(records) >= batch_size:
-                yield Batch(pd.DataFrame.from_records(records, columns=header), positions, records,
-                            unreadable, list_sep="|", last_position=pos)
+                yield Batch(
+                    pd.DataFrame.from_records(records, columns=header),
+                    positions,
+                    records,
+                    unreadable,
+                    list_sep="|",
+                    last_position=pos,
+                )
                 records, positions, unreadable = [], [], []
         if records or unreadable:
-            yield Batch(pd.DataFrame.from_records(records, columns=header), positions, records,
-                        unreadable, list_sep="|", last_position=f"{path.name}:row {reader.line_num}")
+            yield Batch(
+                pd.DataFrame.from_records(records, columns=header),
+                positions,
+                records,
+                unreadable,
+                list_sep="|",
+                last_position=f"{path.name}:row {reader.line_num}",
+            )
 
 
 def _read_parquet(path: Path, batch_size: int) -> Iterator[Batch]:

@@ -99,39 +99,64 @@ def validate_batch(
         present = ~col.map(_is_null).astype(bool)
         if name == "extras":
             out[name] = col.map(_to_json_object)
-            reject(present & out[name].isna(), f"field 'extras': must be a JSON object")
+            reject(present & out[name].isna(), "field 'extras': must be a JSON object")
             continue
         typed, bad = _coerce(col, dtype, present, list_sep)
-        reject(bad, lambda i, name=name, col=col, dtype=dtype: (
-            f"field '{name}': {_short(col.iloc[i])} is not {_describe(dtype)}"))
+        reject(
+            bad,
+            lambda i, name=name, col=col, dtype=dtype: (
+                f"field '{name}': {_short(col.iloc[i])} is not {_describe(dtype)}"
+            ),
+        )
         out[name] = typed
         ok = present & ~bad
         if dtype.is_integer():
-            reject(ok & (typed < 0), lambda i, name=name, typed=typed: (
-                f"field '{name}': {_short(typed.iloc[i])} is negative"))
+            reject(
+                ok & (typed < 0),
+                lambda i, name=name, typed=typed: f"field '{name}': {_short(typed.iloc[i])} is negative",
+            )
         if dtype.is_floating() and name in FRACTION_COLUMNS:
-            reject(ok & ((typed < 0) | (typed > 1)), lambda i, name=name, col=col: (
-                f"field '{name}': {_short(col.iloc[i])} is outside 0..1"))
+            reject(
+                ok & ((typed < 0) | (typed > 1)),
+                lambda i, name=name, col=col: f"field '{name}': {_short(col.iloc[i])} is outside 0..1",
+            )
         if dtype.is_decimal():
             negative = typed.map(lambda d: d is not None and d < 0)
-            reject(ok & negative, lambda i, name=name, col=col: (
-                f"field '{name}': {_short(col.iloc[i])} is negative"))
+            reject(ok & negative, lambda i, name=name, col=col: f"field '{name}': {_short(col.iloc[i])} is negative")
         if dtype.is_timestamp():
-            reject(ok & (typed > pd.Timestamp(now)), lambda i, name=name, col=col: (
-                f"field '{name}': {_short(col.iloc[i])} is in the future"))
+            reject(
+                ok & (typed > pd.Timestamp(now)),
+                lambda i, name=name, col=col: f"field '{name}': {_short(col.iloc[i])} is in the future",
+            )
         if name in ENUMS:
             allowed = ENUMS[name]
-            reject(ok & ~typed.isin(allowed), lambda i, name=name, col=col, allowed=allowed: (
-                f"field '{name}': {_short(col.iloc[i])} is not one of {', '.join(allowed)}"))
+            reject(
+                ok & ~typed.isin(allowed),
+                lambda i, name=name, col=col, allowed=allowed: (
+                    f"field '{name}': {_short(col.iloc[i])} is not one of {', '.join(allowed)}"
+                ),
+            )
         if name in COUNTRY_COLUMNS:
-            reject(ok & ~typed.map(lambda v: bool(_COUNTRY.match(str(v)))), lambda i, name=name, col=col: (
-                f"field '{name}': {_short(col.iloc[i])} is not an ISO 3166 country code (e.g. BR)"))
+            reject(
+                ok & ~typed.map(lambda v: bool(_COUNTRY.match(str(v)))),
+                lambda i, name=name, col=col: (
+                    f"field '{name}': {_short(col.iloc[i])} is not an ISO 3166 country code (e.g. BR)"
+                ),
+            )
         if name in CURRENCY_COLUMNS:
-            reject(ok & ~typed.map(lambda v: bool(_CURRENCY.match(str(v)))), lambda i, name=name, col=col: (
-                f"field '{name}': {_short(col.iloc[i])} is not an ISO 4217 currency code (e.g. EUR)"))
+            reject(
+                ok & ~typed.map(lambda v: bool(_CURRENCY.match(str(v)))),
+                lambda i, name=name, col=col: (
+                    f"field '{name}': {_short(col.iloc[i])} is not an ISO 4217 currency code (e.g. EUR)"
+                ),
+            )
         if name in ("declared_language", "language"):
-            reject(ok & ~typed.map(lambda v: bool(_LANG.match(str(v)))), lambda i, name=name, col=col: (
-                f"field '{name}': {_short(col.iloc[i])} is not an ISO 639-1 language code (e.g. pt)"))
+            reject(
+                ok & ~typed.map(lambda v: bool(_LANG.match(str(v)))),
+                lambda i, name=name, col=col: (
+                    f"field '{name}': {_short(col.iloc[i])} is not an ISO 639-1 language code (e.g. pt)"
+                ),
+            )
 
     if extra_cols:
         merged = _fold_extras(frame, extra_cols, out.get("extras"))
@@ -184,6 +209,7 @@ def _coerce(
         bad = present & (is_bool | num.isna())
         return num.where(~bad), bad
     if dtype.is_decimal():
+
         def dec(v: Any) -> Decimal | None:
             if _is_null(v) or isinstance(v, bool):
                 return None
@@ -192,11 +218,13 @@ def _coerce(
             except InvalidOperation:
                 return None
             return d if d.is_finite() else None
+
         typed = col.map(dec)
         return typed, present & typed.isna()
     if dtype.is_boolean():
         if pd.api.types.is_bool_dtype(col.dtype):
             return col.astype("boolean"), pd.Series(False, index=col.index)
+
         def boolean(v: Any) -> bool | None:
             if isinstance(v, bool | np.bool_):
                 return bool(v)
@@ -205,6 +233,7 @@ def _coerce(
             if isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
                 return v.strip().lower() in _TRUE
             return None
+
         typed = col.map(boolean)
         return typed.astype("boolean"), present & typed.isna()
     if dtype.is_timestamp():
@@ -221,7 +250,8 @@ def _coerce(
         bad = present & d.isna()
         return d.dt.date.where(~d.isna(), None), bad
     if dtype.is_array():
-        def as_list(v: Any) -> list[str] | None | bool:
+
+        def as_list(v: Any) -> list[str] | bool | None:
             if _is_null(v):
                 return None
             if isinstance(v, str):
@@ -236,11 +266,13 @@ def _coerce(
             if isinstance(v, list | tuple | np.ndarray) and all(isinstance(x, str) for x in v):
                 return [str(x) for x in v]
             return False
+
         typed = col.map(as_list)
         bad = typed.map(lambda v: v is False)
         return typed.where(~bad, None), present & bad
+
     # strings: accept ints for ids, reject containers
-    def as_str(v: Any) -> str | None | bool:
+    def as_str(v: Any) -> str | bool | None:
         if _is_null(v):
             return None
         if isinstance(v, str):
@@ -248,6 +280,7 @@ def _coerce(
         if isinstance(v, int | np.integer) and not isinstance(v, bool):
             return str(v)
         return False
+
     typed = col.map(as_str)
     bad = typed.map(lambda v: v is False)
     return typed.where(~bad, None), present & bad

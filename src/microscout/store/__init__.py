@@ -51,14 +51,13 @@ def parse_url(url: str) -> tuple[str, str]:
     if url in (":memory:", "duckdb://:memory:", "duckdb:///:memory:"):
         return "duckdb", ":memory:"
     if url.startswith("duckdb://"):
-        return "duckdb", url[len("duckdb://"):] or ":memory:"
+        return "duckdb", url[len("duckdb://") :] or ":memory:"
     if url.startswith("parquet://"):
-        return "parquet", url[len("parquet://"):]
+        return "parquet", url[len("parquet://") :]
     if "://" in url:
         scheme = url.split("://", 1)[0]
         raise InvalidInputError(
-            f"unknown store URL scheme {scheme!r} in {url!r}; use a path, duckdb:///path "
-            "or parquet:///folder"
+            f"unknown store URL scheme {scheme!r} in {url!r}; use a path, duckdb:///path or parquet:///folder"
         )
     return "duckdb", url
 
@@ -101,9 +100,7 @@ class Store:
         self.close()
 
     def schema_version(self) -> int:
-        rows = self.raw.execute(
-            "SELECT value FROM microscout_meta WHERE key = 'schema_version'"
-        ).fetchall()
+        rows = self.raw.execute("SELECT value FROM microscout_meta WHERE key = 'schema_version'").fetchall()
         return int(rows[0][0]) if rows else 0
 
     # ---- transactions ---------------------------------------------------------------------
@@ -135,9 +132,7 @@ class Store:
         expr = self.con.table(name)
         if tdef.workspace:
             if workspace is None:
-                raise InvalidInputError(
-                    f"table {name!r} holds workspace data: read it with workspace=<id>"
-                )
+                raise InvalidInputError(f"table {name!r} holds workspace data: read it with workspace=<id>")
             expr = expr.filter(expr.workspace_id == workspace)
         return expr
 
@@ -150,9 +145,9 @@ class Store:
 
     # ---- writes ---------------------------------------------------------------------------
     def ensure_workspace(self, workspace_id: str, name: str | None = None) -> None:
-        exists = self.raw.execute(
-            "SELECT count(*) FROM workspaces WHERE workspace_id = ?", [workspace_id]
-        ).fetchall()[0]
+        exists = self.raw.execute("SELECT count(*) FROM workspaces WHERE workspace_id = ?", [workspace_id]).fetchall()[
+            0
+        ]
         if exists and exists[0]:
             return
         label = name or ("Default workspace" if workspace_id == DEFAULT_WORKSPACE else workspace_id)
@@ -291,9 +286,7 @@ def connect(url: str | None = None, *, settings: Settings | None = None, read_on
             try:
                 import pyspark  # noqa: F401
             except ImportError as exc:
-                raise MissingDependencyError(
-                    "Spark support is not installed: pip install 'microscout[spark]'"
-                ) from exc
+                raise MissingDependencyError("Spark support is not installed: pip install 'microscout[spark]'") from exc
             raise StoreError(
                 "the Spark engine reads a Parquet lake (parquet:///folder); profile runs on "
                 "Spark arrive with the metrics engine — use --engine duckdb for a DuckDB store"

@@ -73,9 +73,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _migrat
 
 
 def current_version(raw: duckdb.DuckDBPyConnection) -> int | None:
-    exists = raw.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META]
-    ).fetchall()[0]
+    exists = raw.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META]).fetchall()[0]
     if not exists or not exists[0]:
         return None
     rows = raw.execute(f"SELECT value FROM {META} WHERE key = 'schema_version'").fetchall()
@@ -89,10 +87,7 @@ def _sync_additive(raw: duckdb.DuckDBPyConnection) -> None:
         for column in table.columns:
             if column not in present:
                 logger.info("adding column %s.%s", table.name, column)
-                raw.execute(
-                    f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column)} "
-                    f"{column_type(table, column)}"
-                )
+                raw.execute(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column)} {column_type(table, column)}")
 
 
 def migrate(raw: duckdb.DuckDBPyConnection) -> tuple[int | None, int]:
@@ -114,8 +109,7 @@ def migrate(raw: duckdb.DuckDBPyConnection) -> tuple[int | None, int]:
                 MIGRATIONS[version](raw)
         _sync_additive(raw)
         raw.execute(
-            f"INSERT INTO {META} VALUES ('schema_version', ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            f"INSERT INTO {META} VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [str(SCHEMA_VERSION)],
         )
         raw.execute("COMMIT")
