@@ -38,8 +38,8 @@ def scatter_points(store: Any, limit: int = 5000) -> list[dict[str, Any]]:
     profiles = store.table("creator_profiles")
     expr = (
         profiles.filter(profiles.er_followers.notnull(), profiles.followers > 0)
-        .select("followers", "er_followers", "tier")
         .order_by(["platform", "creator_id"])
+        .select("followers", "er_followers", "tier")
         .limit(limit)
     )
     frame = expr.to_pandas()

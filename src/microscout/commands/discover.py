@@ -23,16 +23,20 @@ from microscout.cli import (
 )
 from microscout.store import connect
 
-SHORTLIST_COLUMNS = ["rank", "creator", "market", "tier", "followers", "er", "score", "why"]
+SHORTLIST_COLUMNS = ["rank", "creator", "market", "tier", "followers", "ER", "score", "components"]
+SHORT_NAMES = {"topic": "topic", "market": "mkt", "engagement": "eng", "authenticity": "auth", "cost": "cost"}
 
 
 def _shortlist_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Compact rows for the terminal; the reasons are in --format json/csv and the report."""
     out = []
     for r in rows:
-        top = sorted(r["components"], key=lambda c: -c["contribution"])[:2]
-        why = "; ".join(f"{c['name']}: {c['reason']}" for c in top)
+        parts = [
+            f"{SHORT_NAMES.get(c['name'], c['name'])} {'—' if c['value'] is None else round(100 * c['value'])}"
+            for c in r["components"]
+        ]
         if r["flags"]:
-            why += " ⚠ " + "; ".join(r["flags"])
+            parts.append("⚠ " + "; ".join(r["flags"]))
         out.append(
             {
                 "rank": r["rank"],
@@ -40,9 +44,9 @@ def _shortlist_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "market": r["market"],
                 "tier": r["tier"],
                 "followers": r["followers"],
-                "er": None if r["er"] is None else f"{100 * r['er']:.2f}%",
+                "ER": None if r["er"] is None else f"{100 * r['er']:.2f}%",
                 "score": r["score"],
-                "why": why,
+                "components": " · ".join(parts),
             }
         )
     return out
