@@ -170,7 +170,7 @@ def _ingest_file(
     tdef = TABLES[df.table]
     done = 0
     for batch in read_batches(df, batch_size):
-        checked = validate_batch(tdef, batch.frame, now=now, list_sep=batch.list_sep)
+        checked = validate_batch(tdef, batch.frame, now=now, list_sep=batch.list_sep, typed_lists=batch.typed_lists)
         rejects = [
             (batch.positions[i], reason, _raw_json(batch.raws[i])) for i, reason in sorted(checked.rejected.items())
         ] + batch.unreadable
@@ -210,7 +210,10 @@ def _ingest_file(
 
 
 def _snapshot_from_creators(store: Store, clean: pd.DataFrame) -> None:
-    """A creator record with ``last_seen`` is also an observation of its counts."""
+    """A creator record with ``last_seen`` is also an observation of its counts.
+
+    It never overwrites a snapshot the source recorded itself for the same time.
+    """
     if "last_seen" not in clean or clean.empty:
         return
     cols = [c for c in ("followers", "following", "posts_count") if c in clean]
@@ -219,7 +222,7 @@ def _snapshot_from_creators(store: Store, clean: pd.DataFrame) -> None:
     snap = clean[["platform", "creator_id", "last_seen", *cols]].rename(columns={"last_seen": "observed_at"})
     snap = snap[snap["observed_at"].notna()]
     if not snap.empty:
-        store.upsert("creator_snapshots", snap)
+        store.upsert("creator_snapshots", snap, update=False)
 
 
 def _load_truth(store: Store, path: Path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from microscout.errors import InvalidInputError
@@ -28,11 +29,12 @@ class Batch:
     """Records read from one file: a frame of the readable ones, and the unreadable ones."""
 
     frame: pd.DataFrame
-    positions: list[str]
+    positions: Sequence[str]
     raws: Sequence[Any] | _LazyRows
     unreadable: list[tuple[str, str, str]] = field(default_factory=list)  # position, reason, raw
     list_sep: str | None = None
     last_position: str = ""
+    typed_lists: bool = False  # list columns already typed list<string> (Parquet)
 
 
 @dataclass(frozen=True)
@@ -173,10 +175,34 @@ def _read_parquet(path: Path, batch_size: int) -> Iterator[Batch]:
     for rb in pf.iter_batches(batch_size=batch_size):
         frame = rb.to_pandas()
         n = len(frame)
-        positions = [f"{path.name}:row {offset + i + 1}" for i in range(n)]
+        # positions and raw payloads are produced only for rejected rows
+        positions = _Positions(path.name, offset, n)
         offset += n
-        # the raw payload of a parquet row is produced only if it is rejected
-        yield Batch(frame, positions, _LazyRows(frame), last_position=positions[-1] if positions else "")
+        lists_ok = all(
+            pa.types.is_string(f.type.value_type) or pa.types.is_large_string(f.type.value_type)
+            for f in rb.schema
+            if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)
+        )
+        yield Batch(
+            frame, positions, _LazyRows(frame), last_position=positions[n - 1] if n else "", typed_lists=lists_ok
+        )
+
+
+class _Positions(Sequence[str]):
+    """``file:row N`` labels of a batch, made on demand."""
+
+    def __init__(self, name: str, offset: int, n: int) -> None:
+        self.name, self.offset, self.n = name, offset, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.n))]
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        return f"{self.name}:row {self.offset + (i % self.n) + 1}"
 
 
 class _LazyRows:

@@ -60,7 +60,12 @@ def _is_null(value: Any) -> bool:
 
 
 def validate_batch(
-    tdef: TableDef, frame: pd.DataFrame, *, now: dt.datetime, list_sep: str | None = None
+    tdef: TableDef,
+    frame: pd.DataFrame,
+    *,
+    now: dt.datetime,
+    list_sep: str | None = None,
+    typed_lists: bool = False,
 ) -> BatchResult:
     """Validate and type one batch of records of table ``tdef``.
 
@@ -89,19 +94,24 @@ def validate_batch(
                 reasons.setdefault(i, f"missing required field '{key}'")
             continue
         col = frame[key]
-        empty = col.map(lambda v: _is_null(v) or (isinstance(v, str) and not v.strip()))
+        empty = col.isna()
+        if col.dtype == object:
+            empty |= col.astype(str).str.strip().eq("") & ~empty
         reject(empty, f"missing required field '{key}'")
 
     for name, dtype in tdef.columns.items():
         if name not in frame.columns or name == "workspace_id":
             continue
         col = frame[name]
-        present = ~col.map(_is_null).astype(bool)
+        present = col.notna()
         if name == "extras":
             out[name] = col.map(_to_json_object)
             reject(present & out[name].isna(), "field 'extras': must be a JSON object")
             continue
-        typed, bad = _coerce(col, dtype, present, list_sep)
+        if dtype.is_array() and typed_lists:
+            typed, bad = col, _no(col)
+        else:
+            typed, bad = _coerce(col, dtype, present, list_sep)
         reject(
             bad,
             lambda i, name=name, col=col, dtype=dtype: (
@@ -138,21 +148,21 @@ def validate_batch(
             )
         if name in COUNTRY_COLUMNS:
             reject(
-                ok & ~typed.map(lambda v: bool(_COUNTRY.match(str(v)))),
+                ok & ~typed.astype("string").str.fullmatch(_COUNTRY.pattern).fillna(False).astype(bool),
                 lambda i, name=name, col=col: (
                     f"field '{name}': {_short(col.iloc[i])} is not an ISO 3166 country code (e.g. BR)"
                 ),
             )
         if name in CURRENCY_COLUMNS:
             reject(
-                ok & ~typed.map(lambda v: bool(_CURRENCY.match(str(v)))),
+                ok & ~typed.astype("string").str.fullmatch(_CURRENCY.pattern).fillna(False).astype(bool),
                 lambda i, name=name, col=col: (
                     f"field '{name}': {_short(col.iloc[i])} is not an ISO 4217 currency code (e.g. EUR)"
                 ),
             )
         if name in ("declared_language", "language"):
             reject(
-                ok & ~typed.map(lambda v: bool(_LANG.match(str(v)))),
+                ok & ~typed.astype("string").str.fullmatch(_LANG.pattern).fillna(False).astype(bool),
                 lambda i, name=name, col=col: (
                     f"field '{name}': {_short(col.iloc[i])} is not an ISO 639-1 language code (e.g. pt)"
                 ),
@@ -185,26 +195,41 @@ def _describe(dtype: idt.DataType) -> str:
     return "a string"
 
 
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no"}
+_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _kind(col: pd.Series) -> str:
+    """pandas' inferred kind of the present values (C speed): 'string', 'integer', 'mixed', …"""
+    return str(pd.api.types.infer_dtype(col, skipna=True))
+
+
+def _no(col: pd.Series) -> pd.Series:
+    return pd.Series(False, index=col.index)
 
 
 def _coerce(
     col: pd.Series, dtype: idt.DataType, present: pd.Series, list_sep: str | None
 ) -> tuple[pd.Series, pd.Series]:
-    """Return (typed values, mask of present values that could not be typed)."""
+    """Return (typed values, mask of present values that could not be typed).
+
+    Typed input (Parquet, or JSON whose values already have the right type) takes vectorised
+    fast paths; only mixed columns are checked value by value.
+    """
+    kind = _kind(col)
     if dtype.is_integer():
         if pd.api.types.is_integer_dtype(col.dtype):
-            return col.astype("Int64"), pd.Series(False, index=col.index)
-        is_bool = col.map(lambda v: isinstance(v, bool | np.bool_))
+            return col.astype("Int64"), _no(col)
+        if kind == "boolean" or kind == "mixed":
+            is_bool = col.map(lambda v: isinstance(v, bool | np.bool_))
+        else:
+            is_bool = _no(col)
         num = pd.to_numeric(col.where(~is_bool), errors="coerce")
         bad = present & (is_bool | num.isna() | (num % 1 != 0) | ~np.isfinite(num.fillna(0)))
-        typed = num.where(~bad).round().astype("Int64")
-        return typed, bad
+        return num.where(~bad).round().astype("Int64"), bad
     if dtype.is_floating():
         if pd.api.types.is_float_dtype(col.dtype) or pd.api.types.is_integer_dtype(col.dtype):
-            return col.astype("float64"), pd.Series(False, index=col.index)
-        is_bool = col.map(lambda v: isinstance(v, bool | np.bool_))
+            return col.astype("float64"), _no(col)
+        is_bool = col.map(lambda v: isinstance(v, bool | np.bool_)) if kind in ("boolean", "mixed") else _no(col)
         num = pd.to_numeric(col.where(~is_bool), errors="coerce")
         bad = present & (is_bool | num.isna())
         return num.where(~bad), bad
@@ -223,56 +248,69 @@ def _coerce(
         return typed, present & typed.isna()
     if dtype.is_boolean():
         if pd.api.types.is_bool_dtype(col.dtype):
-            return col.astype("boolean"), pd.Series(False, index=col.index)
-
-        def boolean(v: Any) -> bool | None:
-            if isinstance(v, bool | np.bool_):
-                return bool(v)
-            if isinstance(v, int | np.integer) and v in (0, 1):
-                return bool(v)
-            if isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
-                return v.strip().lower() in _TRUE
-            return None
-
-        typed = col.map(boolean)
+            return col.astype("boolean"), _no(col)
+        if kind == "boolean":
+            return col.astype("boolean"), _no(col)
+        if kind == "string":
+            typed = col.str.strip().str.lower().map(_BOOLS)
+        else:
+            typed = col.map(
+                lambda v: (
+                    bool(v)
+                    if isinstance(v, bool | np.bool_) or (isinstance(v, int | np.integer) and v in (0, 1))
+                    else _BOOLS.get(v.strip().lower())
+                    if isinstance(v, str)
+                    else None
+                )
+            )
         return typed.astype("boolean"), present & typed.isna()
     if dtype.is_timestamp():
         if pd.api.types.is_datetime64_any_dtype(col.dtype):
             ts = pd.to_datetime(col, utc=True)
-            return ts.dt.tz_convert(None), pd.Series(False, index=col.index)
-        strings = col.map(lambda v: v if isinstance(v, str) else None)
+            return ts.dt.tz_convert(None), _no(col)
+        strings = col if kind in ("string", "empty") else col.map(lambda v: v if isinstance(v, str) else None)
         ts = pd.to_datetime(strings, utc=True, errors="coerce", format="ISO8601")
-        bad = present & ts.isna()
-        return ts.dt.tz_convert(None), bad
+        return ts.dt.tz_convert(None), present & ts.isna()
     if dtype.is_date():
-        strings = col.map(lambda v: v if isinstance(v, str) else (v.isoformat() if isinstance(v, dt.date) else None))
+        if kind == "date":
+            return col, _no(col)
+        strings = (
+            col
+            if kind in ("string", "empty")
+            else col.map(lambda v: v if isinstance(v, str) else (v.isoformat() if isinstance(v, dt.date) else None))
+        )
         d = pd.to_datetime(strings, errors="coerce", format="%Y-%m-%d")
         bad = present & d.isna()
         return d.dt.date.where(~d.isna(), None), bad
     if dtype.is_array():
+        if kind == "string" and list_sep is not None:
+            split = col.str.split(list_sep, regex=False)
+            return split.map(lambda v: [p for p in (x.strip() for x in v) if p] if isinstance(v, list) else None), _no(
+                col
+            )
 
-        def as_list(v: Any) -> list[str] | bool | None:
-            if _is_null(v):
+        def as_list(v: Any) -> list[str] | None | bool:
+            if v is None or (isinstance(v, float) and np.isnan(v)):
                 return None
             if isinstance(v, str):
-                if list_sep is None:
-                    try:
-                        parsed = json.loads(v)
-                    except json.JSONDecodeError:
-                        return False
-                    v = parsed
-                else:
-                    return [p for p in (s.strip() for s in v.split(list_sep)) if p]
+                try:
+                    v = json.loads(v)
+                except json.JSONDecodeError:
+                    return False
             if isinstance(v, list | tuple | np.ndarray) and all(isinstance(x, str) for x in v):
-                return [str(x) for x in v]
+                return list(v)
             return False
 
         typed = col.map(as_list)
         bad = typed.map(lambda v: v is False)
         return typed.where(~bad, None), present & bad
+    # strings: accept integers for ids, reject containers
+    if kind in ("string", "empty"):
+        return col, _no(col)
+    if kind == "integer":
+        return col.map(lambda v: None if _is_null(v) else str(int(v))), _no(col)
 
-    # strings: accept ints for ids, reject containers
-    def as_str(v: Any) -> str | bool | None:
+    def as_str(v: Any) -> str | None | bool:
         if _is_null(v):
             return None
         if isinstance(v, str):

@@ -80,6 +80,7 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open store {location}: {exc}") from exc
         self.raw.execute("SET TimeZone = 'UTC'")
+        self.raw.execute("SET enable_progress_bar = false")
         # ibis 12 compiles array map/filter to DuckDB's arrow lambdas, deprecated in DuckDB 2.0
         self.raw.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
         self.con = ibis.duckdb.from_connection(self.raw)
@@ -162,11 +163,13 @@ class Store:
         data: pd.DataFrame | pa.Table,
         *,
         workspace: str | None = None,
+        update: bool = True,
     ) -> UpsertCounts:
         """Insert or update rows of ``name`` on its natural key.
 
         Only the columns present in ``data`` are written: a file without a ``bio`` column never
-        erases a stored bio. Rows identical to the stored ones are counted as unchanged.
+        erases a stored bio. Rows identical to the stored ones are counted as unchanged and not
+        rewritten. With ``update=False`` existing rows are kept as they are (insert if absent).
         """
         tdef = table_def(name)
         frame = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
@@ -187,9 +190,9 @@ class Store:
         if frame.num_rows == 0:
             return UpsertCounts()
         with self.transaction():
-            return self._upsert_arrow(tdef, frame)
+            return self._upsert_arrow(tdef, frame, update=update)
 
-    def _upsert_arrow(self, tdef: TableDef, frame: pa.Table) -> UpsertCounts:
+    def _upsert_arrow(self, tdef: TableDef, frame: pa.Table, *, update: bool = True) -> UpsertCounts:
         cols = [c for c in tdef.columns if c in frame.column_names]
         stage = f"_stage_{tdef.name}"
         self.raw.register(f"{stage}_in", frame)
@@ -205,23 +208,30 @@ class Store:
         target = quote(tdef.name)
         on = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in tdef.key)
         non_key = [c for c in cols if c not in tdef.key]
-        changed = " OR ".join(f"s.{quote(c)} IS DISTINCT FROM t.{quote(c)}" for c in non_key) or "false"
+        changed = " OR ".join(_changed_expr(tdef, c) for c in non_key) if update else "false"
         first_key = quote(tdef.key[0])
-        row = self.raw.execute(
-            f"SELECT count(*) FILTER (WHERE t.{first_key} IS NULL), "
-            f"count(*) FILTER (WHERE t.{first_key} IS NOT NULL AND ({changed})), count(*) "
-            f"FROM {stage} s LEFT JOIN {target} t ON {on}"
-        ).fetchall()[0]
-        assert row is not None
-        inserted, updated, total = int(row[0]), int(row[1]), int(row[2])
+        total = int(self.raw.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0])
+        # only new and changed rows are written: unchanged rows are never rewritten
+        self.raw.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage}_w AS SELECT s.*, t.{first_key} IS NULL AS _new "
+            f"FROM {stage} s LEFT JOIN {target} t ON {on} WHERE t.{first_key} IS NULL OR ({changed or 'false'})"
+        )
+        inserted, updated = (
+            int(v or 0)
+            for v in self.raw.execute(
+                f"SELECT count(*) FILTER (WHERE _new), count(*) FILTER (WHERE NOT _new) FROM {stage}_w"
+            ).fetchall()[0]
+        )
         col_list = ", ".join(quote(c) for c in cols)
-        if non_key:
+        if non_key and update:
             sets = ", ".join(_merge_expr(tdef, c) for c in non_key)
             conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {sets}"
         else:
             conflict = f"ON CONFLICT ({keys}) DO NOTHING"
-        self.raw.execute(f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM {stage} {conflict}")
+        if inserted or updated:
+            self.raw.execute(f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM {stage}_w {conflict}")
         self.raw.execute(f"DROP TABLE {stage}")
+        self.raw.execute(f"DROP TABLE {stage}_w")
         return UpsertCounts(inserted, updated, total - inserted - updated)
 
     def insert_rows(self, name: str, rows: list[dict[str, Any]], *, workspace: str | None = None) -> UpsertCounts:
@@ -250,6 +260,18 @@ class Store:
             )
             row = self.raw.execute(f"SELECT count(*) FROM ({select_sql})").fetchall()[0]
         return int(row[0]) if row else 0
+
+
+def _changed_expr(tdef: TableDef, column: str) -> str:
+    """True when writing staged row ``s`` would change stored row ``t`` in ``column``."""
+    q = quote(column)
+    rule = tdef.merge.get(column)
+    new = f"s.{q}"
+    if rule == "least":
+        new = f"least(t.{q}, s.{q})"
+    elif rule == "greatest":
+        new = f"greatest(t.{q}, s.{q})"
+    return f"{new} IS DISTINCT FROM t.{q}"
 
 
 def _merge_expr(tdef: TableDef, column: str) -> str:
