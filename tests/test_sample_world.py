@@ -194,3 +194,23 @@ def test_src_never_reads_truth_files() -> None:
         if path.parent.name == "sample":
             continue  # the generator writes truth_* (and only writes them)
         assert "truth_creators" not in text and "truth_price" not in text, path
+
+
+def test_creator_record_matches_its_last_snapshot(tmp_path):
+    """A creator's counts are the last observation of its snapshot series (no contradiction)."""
+    import pandas as pd
+
+    from microscout.sample import generate_world
+
+    generate_world(tmp_path, creators=200, posts_per_creator=5, seed=11)
+    c = pd.read_parquet(tmp_path / "creators.parquet")
+    s = pd.read_parquet(tmp_path / "creator_snapshots.parquet")
+    m = c.merge(
+        s,
+        left_on=["platform", "creator_id", "last_seen"],
+        right_on=["platform", "creator_id", "observed_at"],
+        suffixes=("", "_snap"),
+    )
+    assert len(m) == len(c)
+    for col in ("followers", "following", "posts_count"):
+        assert (m[col] == m[f"{col}_snap"]).all(), col

@@ -289,7 +289,7 @@ def _coerce(
                 col
             )
 
-        def as_list(v: Any) -> list[str] | None | bool:
+        def as_list(v: Any) -> list[str] | bool | None:
             if v is None or (isinstance(v, float) and np.isnan(v)):
                 return None
             if isinstance(v, str):
@@ -310,7 +310,7 @@ def _coerce(
     if kind == "integer":
         return col.map(lambda v: None if _is_null(v) else str(int(v))), _no(col)
 
-    def as_str(v: Any) -> str | None | bool:
+    def as_str(v: Any) -> str | bool | None:
         if _is_null(v):
             return None
         if isinstance(v, str):
