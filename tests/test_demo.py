@@ -11,8 +11,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_demo_end_to_end_on_a_tiny_world(runner, tmp_path):
     out = tmp_path / "demo"
-    result = runner.invoke(app, ["demo", "--out", str(out), "--brief", str(ROOT / "examples" / "brief.yaml"),
-                                 "--creators", "400", "--posts-per-creator", "12"])
+    result = runner.invoke(
+        app,
+        [
+            "demo",
+            "--out",
+            str(out),
+            "--brief",
+            str(ROOT / "examples" / "brief.yaml"),
+            "--creators",
+            "400",
+            "--posts-per-creator",
+            "12",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Shortlist for Solara Skincare" in result.stdout
     assert (out / "microscout.duckdb").exists()
@@ -25,8 +37,10 @@ def test_demo_end_to_end_on_a_tiny_world(runner, tmp_path):
         assert len(saved) > 0 and saved["rank"].min() == 1
         # every shortlisted creator is in a target market or speaks a target language
         ranked = saved.merge(store.table("creators").to_pandas(), on=["platform", "creator_id"])
-        assert (ranked["declared_country"].isin(["BR", "DE", "ID"])
-                | ranked["declared_language"].isin(["pt", "de", "id", "en"])).all()
+        assert (
+            ranked["declared_country"].isin(["BR", "DE", "ID"])
+            | ranked["declared_language"].isin(["pt", "de", "id", "en"])
+        ).all()
         assert (ranked["followers"].between(1000, 100000)).all()
     finally:
         store.close()

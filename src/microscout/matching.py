@@ -307,7 +307,7 @@ def search(
         }
         for name, (value, reason) in values.items():
             w = effective.get(name, 0.0)
-            contribution = (value or 0.0) * w
+            contribution = 100 * (value or 0.0) * w  # points of the 0-100 score
             score += contribution
             comps.append(
                 {
@@ -315,7 +315,7 @@ def search(
                     "value": value,
                     "weight": round(weights[name], 4),
                     "effective_weight": round(w, 4),
-                    "contribution": contribution,
+                    "contribution": round(contribution, 2),
                     "reason": reason,
                 }
             )
@@ -324,7 +324,7 @@ def search(
         if competitor_posts:
             score *= 1 - COMPETITOR_PENALTY
             flags.append(f"mentions a competitor in {competitor_posts} recent post(s): score −20 %")
-        r["score"] = round(100 * score, 1)
+        r["score"] = round(score, 1)
         r["components"] = comps
         r["flags"] = flags
     rows.sort(key=lambda r: (-r["score"], r["creator"]))

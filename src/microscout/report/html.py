@@ -149,11 +149,13 @@ def _rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for comp in result.get("components") or []:
             contribution = comp.get("contribution")
             points = float(contribution) * scale if _is_number(contribution) else None
+            # the weight actually applied (weights of uncomputed components are spread over the rest)
+            weight = comp.get("effective_weight", comp.get("weight"))
             components.append(
                 {
                     "name": _humanise(comp.get("name", "")),
                     "value": _fmt_value(comp.get("value")),
-                    "weight": _fmt_pct(comp.get("weight"), 0) if _is_number(comp.get("weight")) else "—",
+                    "weight": _fmt_pct(weight, 0) if _is_number(weight) else "—",
                     "points": "—" if points is None else f"{points:.1f}",
                     "bar": 0.0 if points is None else max(0.0, min(100.0, points)),
                     "reason": str(comp.get("reason") or ""),
