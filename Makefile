@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint eval bench bench-full install sysdeps clean lock
+.PHONY: demo test lint eval bench bench-full install sysdeps clean lock docs
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python -m microscout.bench --scale 1000000
+
+# Regenerate the generated docs (CLI reference, configuration).
+docs: $(STAMP)
+	$(BIN)/python -m microscout.clidoc
 
 # Re-resolve the lock file from pyproject.toml in a scratch environment.
 lock:

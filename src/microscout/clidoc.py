@@ -1,10 +1,12 @@
-"""Generate docs/cli-reference.md from the CLI's own --help (a test keeps the file in sync).
+"""Generate docs/cli-reference.md (from the CLI's own --help) and docs/configuration.md (from
+Settings); ``tests/test_docs.py`` keeps both in sync.
 
-Run ``python -m microscout.clidoc > docs/cli-reference.md`` after changing a command.
+Run ``python -m microscout.clidoc`` after changing a command or a setting.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -44,5 +46,36 @@ def render() -> str:
     return "\n".join(parts)
 
 
+def render_settings() -> str:
+    from microscout.config import Settings
+
+    lines = [
+        "# Configuration",
+        "",
+        "microscout has one settings class, `microscout.config.Settings` (pydantic-settings). Every field",
+        "can be set from the environment with the `MICROSCOUT_` prefix; the CLI's `--db`, `--engine` and",
+        "`--workspace` options override the environment. Library code never reads the environment itself:",
+        "settings are passed in explicitly (`connect(url, settings=Settings(...))`).",
+        "",
+        "Secrets (API tokens, SMTP passwords) come from the environment only and are never logged or stored.",
+        "",
+        "Generated from `Settings` by `python -m microscout.clidoc`.",
+        "",
+        "| variable | default | description |",
+        "| --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        lines.append(f"| `MICROSCOUT_{name.upper()}` | `{field.default}` | {field.description} |")
+    return "\n".join(lines) + "\n"
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def main() -> None:
+    (DOCS / "cli-reference.md").write_text(render() + "\n")
+    (DOCS / "configuration.md").write_text(render_settings())
+
+
 if __name__ == "__main__":
-    print(render())  # noqa: T201
+    main()

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     )
     ingest_batch_size: int = Field(50_000, ge=1, description="Records written per atomic ingest batch.")
     er_window_posts: int = Field(30, ge=1, description="Posts in the engagement-rate window (most recent first).")
+    er_window_days: int | None = Field(
+        None, ge=1, description="Only posts of the last N days before the latest post count (default: no limit)."
+    )
     er_include_shares_saves: bool = Field(
         False, description="Count shares and saves as engagements in ER by followers."
     )

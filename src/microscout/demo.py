@@ -13,7 +13,7 @@ from microscout.brief import Brief
 from microscout.config import Settings
 from microscout.ingest import IngestResult, ingest_files
 from microscout.matching import SearchResult, search
-from microscout.metrics import profile_creators
+from microscout.metrics import ProfileRun, profile_creators
 from microscout.report.html import render_search_report, write_report
 from microscout.sample import generate_world
 from microscout.store import connect, utcnow
@@ -28,7 +28,7 @@ class DemoResult:
     report_path: Path
     world: dict[str, Any]
     ingest: IngestResult
-    profiled: int
+    profiled: ProfileRun
     search: SearchResult
     seconds: dict[str, float]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -113,17 +114,42 @@ def quarantine_cmd(
     emit(rows, output, title="Quarantined records", columns=["run", "position", "reason", "raw"])
 
 
+class Stage(StrEnum):
+    metrics = "metrics"
+    all = "all"
+
+
 @app.command("profile")
 @handle_errors
 def profile_cmd(
     db: DbOption = "./microscout.duckdb",
     engine: EngineOption = "duckdb",
+    stage: Annotated[
+        Stage, typer.Option("--stage", help="Which stage to run (later: text, authenticity).")
+    ] = Stage.all,
+    full: Annotated[
+        bool, typer.Option("--full", help="Recompute every creator, not only those with new data.")
+    ] = False,
     window: Annotated[int | None, typer.Option("--window", help="Posts per ER window (default 30).")] = None,
+    window_days: Annotated[int | None, typer.Option("--window-days", help="Only posts of the last N days.")] = None,
 ) -> None:
-    """Compute tier and engagement rates for every creator into creator_profiles."""
+    """Compute creator metrics into creator_profiles (incremental: only creators with new data)."""
+    import time
+
     from microscout.metrics import profile_creators
 
-    settings = make_settings(db, engine)
-    with connect(settings.db, settings=settings) as store, console.status("Profiling creators"):
-        n = profile_creators(store, window=window)
-    console.print(f"Profiled {n:,} creators.")
+    overrides: dict[str, object] = {}
+    if window is not None:
+        overrides["er_window_posts"] = window
+    if window_days is not None:
+        overrides["er_window_days"] = window_days
+    settings = make_settings(db, engine).model_copy(update=overrides)
+    with connect(settings.db, settings=settings) as store:
+        started = time.perf_counter()
+        with console.status("Profiling creators: metrics stage"):
+            run = profile_creators(store, full=full)
+        seconds = time.perf_counter() - started
+    console.print(
+        f"metrics stage: {run.creators:,} creators profiled, {run.recomputed:,} recomputed "
+        f"(profile version {run.profile_version}) in {seconds:.1f} s."
+    )

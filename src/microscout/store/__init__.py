@@ -242,6 +242,10 @@ class Store:
         frame = pa.Table.from_pylist(rows, schema=_arrow_schema(tdef, list(rows[0])))
         return self.upsert(name, frame, workspace=workspace)
 
+    def upsert_expr(self, name: str, expr: ibis.Table) -> int:
+        """Upsert the rows of an Ibis expression (computed inside DuckDB, never in Python)."""
+        return self.replace_from_sql(name, str(self.con.compile(expr)))
+
     def replace_from_sql(self, name: str, select_sql: str) -> int:
         """Upsert the rows of a SELECT (with the table's column names) into ``name``."""
         tdef = table_def(name)

@@ -1,0 +1,88 @@
+"""Per-creator aggregates over the window: engagement, its spread, behaviour and growth."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+WEEK_S = 7 * 86400
+
+
+def engagement_aggregates(window: ir.Table) -> ir.Table:
+    """One row per creator with window posts (see :func:`microscout.metrics.posts.window_posts`)."""
+    w = window
+    agg = w.group_by(["platform", "creator_id"]).aggregate(
+        posts_in_window=w.count(),
+        er_followers=w.er_f.median(),
+        er_followers_mean=w.er_f.mean(),
+        er_views=w.er_v.median(),
+        er_views_mean=w.er_v.mean(),
+        er_log_n=w.log_er.count(),
+        er_log_mean=w.log_er.mean(),
+        er_log_sd=w.log_er.std(),
+        last_post_at=w.published_at.max(),
+        _first_s=w.pub_s.min(),
+        _last_s=w.pub_s.max(),
+        _eng_mean=w.eng.mean(),
+        _eng_sd=w.eng.std(),
+        sponsored_share=w.sponsored.cast("float64").mean(),
+        sponsored_er=w.er_f.median(where=w.sponsored),
+        organic_er=w.er_f.median(where=~w.sponsored),
+        _likes=w.likes.sum(where=w.comments.notnull()),
+        _comments=w.comments.sum(where=w.likes.notnull()),
+    )
+    span_weeks = (agg._last_s - agg._first_s).cast("float64") / WEEK_S
+    return agg.mutate(
+        posts_per_week=(span_weeks > 0).ifelse(
+            (agg.posts_in_window - 1).cast("float64") / span_weeks, ibis.null(float)
+        ),
+        engagement_cv=(agg._eng_mean > 0).ifelse(agg._eng_sd / agg._eng_mean, ibis.null(float)),
+        comment_like_ratio=(agg._likes > 0).ifelse(agg._comments.cast("float64") / agg._likes, ibis.null(float)),
+    ).drop("_first_s", "_last_s", "_eng_mean", "_eng_sd", "_likes", "_comments")
+
+
+def reply_rate(window: ir.Table, comments: ir.Table) -> ir.Table:
+    """Share of sampled comments on the window's posts that are the creator's own replies."""
+    on_window = comments.join(window.select("platform", "post_id", "creator_id"), ["platform", "post_id"])
+    return on_window.group_by(["platform", "creator_id"]).aggregate(
+        reply_rate=on_window.is_creator_reply.fill_null(False).cast("float64").mean(),
+    )
+
+
+def growth(snapshots: ir.Table, days: int) -> ir.Table:
+    """Follower growth over ``days``: latest snapshot vs the latest one at least ``days`` older."""
+    s = snapshots.filter(snapshots.followers.notnull())
+    latest = s.mutate(_rn=ibis.row_number().over(group_by=[s.platform, s.creator_id], order_by=s.observed_at.desc()))
+    latest = latest.filter(latest._rn == 0).select("platform", "creator_id", _now_at="observed_at", _now_f="followers")
+    older = s.join(latest, ["platform", "creator_id"])
+    older = older.filter(older.observed_at <= older._now_at - ibis.interval(days=days))
+    older = older.mutate(
+        _rn=ibis.row_number().over(group_by=[older.platform, older.creator_id], order_by=older.observed_at.desc())
+    )
+    older = older.filter(older._rn == 0)
+    name = f"growth_{days}d"
+    return older.select(
+        "platform",
+        "creator_id",
+        **{name: (older.followers > 0).ifelse(older._now_f.cast("float64") / older.followers - 1, ibis.null(float))},
+    )
+
+
+def fingerprint(creators: ir.Table, posts: ir.Table, snapshots: ir.Table) -> ir.Table:
+    """A text fingerprint of everything a creator's metrics depend on (integers only: portable)."""
+    p = posts.group_by(["platform", "creator_id"]).aggregate(
+        _n=posts.count(),
+        _last=posts.published_at.epoch_seconds().floor().cast("int64").max(),
+        _eng=(posts.likes.fill_null(0) + posts.comments.fill_null(0)).sum(),
+        _views=posts.views.fill_null(0).sum(),
+    )
+    s = snapshots.group_by(["platform", "creator_id"]).aggregate(
+        _sn=snapshots.count(), _slast=snapshots.observed_at.epoch_seconds().floor().cast("int64").max()
+    )
+    c = creators.select("platform", "creator_id", "followers")
+    j = c.left_join(p, ["platform", "creator_id"]).left_join(s, ["platform", "creator_id"])
+    parts = [j.followers, j._n, j._last, j._eng, j._views, j._sn, j._slast]
+    text = ibis.literal("v1")
+    for part in parts:
+        text = text.concat("|", part.cast("string").fill_null("-"))
+    return j.select("platform", "creator_id", input_fingerprint=text)
