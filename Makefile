@@ -35,10 +35,10 @@ eval: $(STAMP)
 	$(BIN)/python -m microscout.evaluation
 
 bench: $(STAMP)
-	$(BIN)/python -m microscout.bench --scale 100000
+	$(BIN)/python -m microscout.bench --creators 100000 --posts-per-creator 100
 
 bench-full: $(STAMP)
-	$(BIN)/python -m microscout.bench --scale 1000000
+	$(BIN)/python -m microscout.bench --creators 1000000 --posts-per-creator 50
 
 # Regenerate the generated docs (CLI reference, configuration).
 docs: $(STAMP)

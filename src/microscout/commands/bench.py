@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +11,7 @@ import typer
 from microscout.cli import app, console, handle_errors, progress_bar
 
 bench_app = typer.Typer(
-    help="Benchmarks: time the pipeline at scale (make bench writes docs/benchmarks.md).", no_args_is_help=True
+    help="Benchmarks: time microscout at scale (make bench writes docs/benchmarks.md).", no_args_is_help=True
 )
 app.add_typer(bench_app, name="bench")
 
@@ -21,20 +20,22 @@ app.add_typer(bench_app, name="bench")
 @handle_errors
 def bench_metrics_cmd(
     creators: Annotated[int, typer.Option("--creators", help="Creators in the benchmark world.")] = 100_000,
-    posts_per_creator: Annotated[int, typer.Option("--posts-per-creator")] = 100,
-    brief_path: Annotated[Path, typer.Option("--brief", help="Brief to search for.")] = Path("examples/brief.yaml"),
+    posts_per_creator: Annotated[int, typer.Option("--posts-per-creator", help="Posts per creator.")] = 100,
+    spark: Annotated[bool, typer.Option("--spark", help="Also time the core aggregates on Spark.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Generate, ingest, profile and search a sample world, timing each stage."""
+    """Time the core aggregates (microscout vs hand SQL vs pandas) and the full metrics stage."""
     from microscout.bench import bench_metrics
-    from microscout.brief import load_brief
 
-    brief = load_brief(brief_path)
     with progress_bar() as update:
-        result = bench_metrics(creators=creators, posts_per_creator=posts_per_creator, brief=brief, progress=update)
+        result = bench_metrics(creators=creators, posts_per_creator=posts_per_creator, spark=spark, progress=update)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return
-    for stage, seconds in result["seconds"].items():
-        console.print(f"{stage:>9}: {seconds:8.1f} s")
-    console.print(f"ingest: {result['ingest_records_per_second']:,} records/s; peak RSS {result['peak_rss_mib']:,} MiB")
+    for key in ("generate_s", "ingest_s", "core_s", "hand_sql_s", "pandas_s", "metrics_stage_s", "spark_core_s"):
+        value = result[key]
+        console.print(f"{key:>16}: {'—' if value is None else f'{value:8.2f} s'}")
+    console.print(
+        f"core_vs_sql {result['core_vs_sql']}, speedup_vs_pandas {result['speedup_vs_pandas']}, "
+        f"peak RSS {result['peak_rss_mb']:,} MB"
+    )

@@ -135,3 +135,46 @@ def profile_creators(src: Source, *, now: dt.datetime | None = None, full: bool 
 def profile_summary(src: Source) -> dict[str, Any]:
     p = src.table("creator_profiles")
     return {"creators": int(p.count().execute())}
+
+
+def core_expr(src: Source, *, now: dt.datetime) -> ir.Table:
+    """The core aggregates alone (what ``bench metrics`` compares with hand-written SQL and pandas):
+    per creator post count, median and mean ER/F over the window, mean ER/V, posts per week, days
+    since the last post, latest followers, tier and the percentile of median ER/F in platform × tier.
+    """
+    s = src.settings
+    creators = src.table("creators")
+    posts = src.table("posts")
+    posts = posts.filter(posts.kind.isnull() | (posts.kind != "story"))
+    ranked = posts.mutate(
+        rn=ibis.row_number().over(
+            group_by=[posts.platform, posts.creator_id], order_by=[posts.published_at.desc(), posts.post_id.desc()]
+        )
+    )
+    w = ranked.filter(ranked.rn < s.er_window_posts).join(
+        creators.select("platform", "creator_id", "followers"), ["platform", "creator_id"]
+    )
+    eng = (w.likes + w.comments).cast("float64")
+    w = w.mutate(
+        er_f=(w.followers > 0).ifelse(eng / w.followers, ibis.null(float)),
+        er_v=(w.views > 0).ifelse(eng / w.views, ibis.null(float)),
+        pub_s=w.published_at.epoch_seconds().floor().cast("int64"),
+    )
+    agg = w.group_by(["platform", "creator_id", "followers"]).aggregate(
+        posts_in_window=w.count(),
+        er_followers=w.er_f.median(),
+        er_followers_mean=w.er_f.mean(),
+        er_views_mean=w.er_v.mean(),
+        _first=w.pub_s.min(),
+        _last=w.pub_s.max(),
+    )
+    weeks = (agg._last - agg._first).cast("float64") / (7 * 86400)
+    now_s = int(now.replace(tzinfo=dt.UTC).timestamp())
+    agg = agg.mutate(
+        posts_per_week=(weeks > 0).ifelse((agg.posts_in_window - 1).cast("float64") / weeks, ibis.null(float)),
+        days_since_last_post=(ibis.literal(now_s) - agg._last).cast("float64") / 86400,
+        tier=tier_expr(agg.followers, tier_bands(s.reference_dir)),
+    ).drop("_first", "_last")
+    return agg.mutate(
+        er_percentile=ibis.percent_rank().over(group_by=[agg.platform, agg.tier], order_by=agg.er_followers)
+    )

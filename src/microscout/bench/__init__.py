@@ -1,0 +1,181 @@
+"""Benchmarks: measured speed and memory of the metrics engine at scale (``make bench``).
+
+``python -m microscout.bench --creators 100000 --posts-per-creator 100`` (or ``microscout bench
+metrics --json``) generates a sample world, ingests it, and times in one run:
+
+* ``core_s`` — the core aggregates computed by microscout (an Ibis expression run by DuckDB);
+* ``hand_sql_s`` — the same aggregates as one hand-written DuckDB query (``bench/core.sql``);
+* ``pandas_s`` — the same aggregates in straightforward pandas (``bench/pandas_core.py``);
+* ``metrics_stage_s`` — the full metrics stage (every metric, posterior and peers, written);
+* ``spark_core_s`` — the core aggregates on Spark over a Parquet lake (``--spark``; else null).
+
+Results go to stdout as one JSON object and, from ``make bench``, into ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from microscout.config import Settings
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "benchmarks.md"
+CORE_SQL = Path(__file__).with_name("core.sql")
+NOW = dt.datetime(2026, 11, 1)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - t, value
+
+
+def bench_metrics(
+    *,
+    creators: int,
+    posts_per_creator: int,
+    seed: int = 42,
+    spark: bool = False,
+    workdir: Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Generate and ingest a world, then time the core aggregates three ways and the full stage."""
+    from microscout.bench.pandas_core import core_pandas
+    from microscout.ingest import ingest_files
+    from microscout.metrics import core_expr, profile_creators
+    from microscout.sample import generate_world
+    from microscout.store import connect
+
+    result: dict[str, Any] = {"benchmark": "metrics", "creators": creators, "posts_per_creator": posts_per_creator}
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="microscout-bench-") as tmp:
+        root = Path(tmp)
+        settings = Settings(db=str(root / "bench.duckdb"))
+        result["generate_s"], _ = _timed(
+            lambda: generate_world(
+                root / "world", creators=creators, posts_per_creator=posts_per_creator, seed=seed, progress=progress
+            )
+        )
+        with connect(settings.db, settings=settings) as store:
+            result["ingest_s"], ingested = _timed(
+                lambda: ingest_files(store, [root / "world"], workspace=settings.workspace, progress=progress)
+            )
+            result["records_ingested"] = sum(c.accepted + c.quarantined for c in ingested.tables.values())
+            result["posts"] = store.count("posts")
+            raw = store.raw
+            core_sql = str(store.con.compile(core_expr(store, now=NOW)))
+            hand_sql = CORE_SQL.read_text().replace("$now_s", str(int(NOW.replace(tzinfo=dt.UTC).timestamp())))
+
+            def materialise(sql: str) -> int:
+                raw.execute(f"CREATE OR REPLACE TEMP TABLE _bench AS {sql}")
+                return int(raw.execute("SELECT count(*) FROM _bench").fetchall()[0][0])
+
+            materialise(core_sql)  # warm the file cache once for both
+            result["core_s"], core_rows = _timed(lambda: materialise(core_sql))
+            result["hand_sql_s"], hand_rows = _timed(lambda: materialise(hand_sql))
+            if core_rows != hand_rows:
+                raise RuntimeError(f"core aggregates disagree: {core_rows} rows vs {hand_rows} by hand")
+
+            def run_pandas() -> int:
+                posts = raw.execute(
+                    "SELECT platform, creator_id, post_id, published_at, kind, likes, comments, views FROM posts"
+                ).df()
+                people = raw.execute("SELECT platform, creator_id, followers FROM creators").df()
+                return len(core_pandas(posts, people, now=NOW))
+
+            result["pandas_s"], _ = _timed(run_pandas)
+            result["metrics_stage_s"], _ = _timed(lambda: profile_creators(store, now=NOW, full=True))
+            result["spark_core_s"] = _spark_core(store, root) if spark else None
+    result["peak_rss_mb"] = round(peak_rss_mb())
+    result["core_vs_sql"] = round(result["core_s"] / result["hand_sql_s"], 3)
+    result["speedup_vs_pandas"] = round(result["pandas_s"] / result["core_s"], 1)
+    for key in ("generate_s", "ingest_s", "core_s", "hand_sql_s", "pandas_s", "metrics_stage_s"):
+        result[key] = round(result[key], 3)
+    result["machine"] = f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}"
+    return result
+
+
+def _spark_core(store: Any, root: Path) -> float:
+    from microscout.metrics import core_expr
+    from microscout.store.lake import Lake, export_to_lake
+
+    export_to_lake(store, root / "lake", tables=["creators", "posts"])
+    settings = store.settings.model_copy(update={"engine": "spark"})
+    with Lake(root / "lake", settings=settings, engine="spark") as lake:
+        expr = core_expr(lake, now=NOW)
+        expr.count().execute()  # start the JVM and warm up
+        seconds, _ = _timed(lambda: expr.to_pyarrow())
+    return round(seconds, 3)
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def write_doc(result: dict[str, Any], command: str, path: Path = DOC) -> None:
+    spark = "not run" if result["spark_core_s"] is None else f"{result['spark_core_s']:.2f}"
+    lines = [
+        "# Benchmarks",
+        "",
+        "Rewritten by `make bench` from one run on the machine named; re-run to re-measure.",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {result['machine']}",
+        "",
+        f"## Metrics engine: {result['creators']:,} creators, {result['posts']:,} posts",
+        "",
+        "| what | seconds |",
+        "| --- | ---: |",
+        f"| core aggregates, microscout (Ibis → DuckDB) | {result['core_s']:.2f} |",
+        f"| core aggregates, hand-written DuckDB SQL (`bench/core.sql`) | {result['hand_sql_s']:.2f} |",
+        f"| core aggregates, straightforward pandas (`bench/pandas_core.py`) | {result['pandas_s']:.2f} |",
+        f"| core aggregates, Ibis → Spark local (`--spark`) | {spark} |",
+        f"| full metrics stage (all metrics, posterior, peers; written) | {result['metrics_stage_s']:.2f} |",
+        "",
+        f"- `core_vs_sql` = {result['core_vs_sql']} (target ≤ 1.3); "
+        f"`speedup_vs_pandas` = {result['speedup_vs_pandas']} (target ≥ 10).",
+        f"- Peak resident memory of the whole run: {result['peak_rss_mb']:,} MB (target < 2 GiB at 10 M posts).",
+        "",
+        "## Getting the data in",
+        "",
+        "| stage | seconds |",
+        "| --- | ---: |",
+        f"| generate the sample world (Parquet, 5,000-creator chunks) | {result['generate_s']:.1f} |",
+        f"| ingest {result['records_ingested']:,} records (validate, upsert, quarantine) | {result['ingest_s']:.1f} |",
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--creators", type=int, default=100_000)
+    parser.add_argument("--posts-per-creator", type=int, default=100)
+    parser.add_argument("--spark", action="store_true", help="also time the core aggregates on Spark")
+    parser.add_argument("--no-doc", action="store_true", help="print JSON only, leave docs/benchmarks.md alone")
+    args = parser.parse_args(argv)
+    result = bench_metrics(creators=args.creators, posts_per_creator=args.posts_per_creator, spark=args.spark)
+    sys.stdout.write(json.dumps(result) + "\n")
+    if not args.no_doc:
+        flags = " --spark" if args.spark else ""
+        write_doc(
+            result,
+            f"python -m microscout.bench --creators {args.creators} "
+            f"--posts-per-creator {args.posts_per_creator}{flags}",
+        )
+    return 0

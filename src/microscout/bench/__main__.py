@@ -1,0 +1,3 @@
+from microscout.bench import main
+
+raise SystemExit(main())
