@@ -31,33 +31,29 @@ def resolve_creator(store: Store, ref: str) -> tuple[str, str]:
     return str(frame.platform.iloc[0]), str(frame.creator_id.iloc[0])
 
 
+CARD_FIELDS = (
+    "display_name", "followers", "following", "posts_count", "declared_country", "declared_language",
+    "tier", "posts_in_window", "er_followers", "er_followers_mean", "er_views", "er_views_mean",
+    "er_posterior", "er_low", "er_high", "er_prior", "shrinkage", "er_percentile", "er_posterior_percentile",
+    "peer_count", "expected_er", "er_residual", "benchmark_low", "benchmark_high", "benchmark_position",
+    "benchmark_source", "posts_per_week", "last_post_at", "days_since_last_post", "engagement_cv",
+    "growth_30d", "growth_90d", "sponsored_share", "sponsored_er", "organic_er", "comment_like_ratio",
+    "reply_rate", "profile_version", "computed_at",
+)  # fmt: skip
+
+
 def creator_detail(store: Store, ref: str) -> dict[str, Any]:
+    """Everything known about one creator: account counts and its profile (NULL where not computed)."""
     platform, creator_id = resolve_creator(store, ref)
     c = store.table("creators")
     p = store.table("creator_profiles")
-    row = (
-        c.filter(c.platform == platform, c.creator_id == creator_id)
-        .left_join(p.drop("followers", "extras"), ["platform", "creator_id"])
-        .to_pandas()
-        .iloc[0]
+    joined = c.filter(c.platform == platform, c.creator_id == creator_id).left_join(
+        p.drop("followers", "extras"), ["platform", "creator_id"]
     )
+    row = joined.to_pandas().iloc[0]
     out: dict[str, Any] = {"creator": f"{platform}:{row.handle}"}
-    for k in (
-        "display_name",
-        "followers",
-        "following",
-        "posts_count",
-        "declared_country",
-        "declared_language",
-        "tier",
-        "posts_in_window",
-        "er_followers",
-        "er_followers_mean",
-        "er_views",
-        "posts_per_week",
-        "last_post_at",
-    ):
-        v = row[k]
+    for k in CARD_FIELDS:
+        v = row[k] if k in row else None
         out[k] = None if v is None or (not isinstance(v, str) and _isna(v)) else (v.item() if hasattr(v, "item") else v)
     return out
 

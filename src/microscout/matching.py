@@ -9,7 +9,8 @@ Components (first version):
 * **topic** — share of the creator's recent posts that use hashtags of the brief's niches
   (taxonomy hashtags in every language);
 * **market** — declared country in a target market (1.0), else a target language (0.5);
-* **engagement** — percentile of ER/F among creators of the same platform and tier;
+* **engagement** — percentile of the posterior ER/F (shrunk toward the platform × tier prior, so a
+  few lucky posts do not win) among creators of the same platform and tier;
 * **authenticity** — Audience Quality Score (not computed yet in this version);
 * **cost** — expected engagements per USD from the reference rate cards, as a percentile
   among the candidates.
@@ -136,33 +137,15 @@ def _package_price(
 
 
 def candidates_expr(store: Store, brief: Brief) -> ibis.Table:
-    """Creators passing the brief's hard filters, with profile columns and peer percentile."""
+    """Creators passing the brief's hard filters, with their profile (percentiles, posterior ER)."""
     creators = store.table("creators")
     profiles = store.table("creator_profiles")
-    peers = profiles.filter(profiles.er_followers.notnull())
-    peers = peers.mutate(
-        er_percentile=ibis.percent_rank().over(group_by=[peers.platform, peers.tier], order_by=peers.er_followers),
-        peer_count=peers.count().over(group_by=[peers.platform, peers.tier]),
-    ).select("platform", "creator_id", "er_percentile", "peer_count")
-    base = creators.join(profiles.drop("followers", "extras"), ["platform", "creator_id"]).left_join(
-        peers, ["platform", "creator_id"]
-    )
+    base = creators.join(profiles.drop("followers", "extras"), ["platform", "creator_id"])
     base = base.select(
-        "platform",
-        "creator_id",
-        "handle",
-        "display_name",
-        "declared_country",
-        "declared_language",
-        "followers",
-        "tier",
-        "er_followers",
-        "er_followers_mean",
-        "er_views",
-        "posts_in_window",
-        "er_percentile",
-        "peer_count",
-    )
+        "platform", "creator_id", "handle", "display_name", "declared_country", "declared_language",
+        "followers", "tier", "er_followers", "er_followers_mean", "er_views", "posts_in_window",
+        "er_posterior", "er_low", "er_high", "er_percentile", "er_posterior_percentile", "peer_count",
+    )  # fmt: skip
     base = base.filter(
         base.platform.isin(list(brief.platforms)),
         base.followers >= brief.followers.min,
@@ -261,8 +244,8 @@ def search(
                 "tier": row.tier,
                 "followers": int(row.followers),
                 "er": None if pd.isna(row.er_followers) else float(row.er_followers),
-                "er_low": None,
-                "er_high": None,
+                "er_low": None if pd.isna(row.er_low) else float(row.er_low),
+                "er_high": None if pd.isna(row.er_high) else float(row.er_high),
                 "_topic": (
                     topic,
                     f"{on_topic} of {recent} recent posts use {'/'.join(brief.niches) or 'niche'} hashtags"
@@ -271,7 +254,7 @@ def search(
                 ),
                 "_market": (market_score, market_reason),
                 "_engagement": (
-                    None if pd.isna(row.er_percentile) else float(row.er_percentile),
+                    None if pd.isna(row.er_posterior_percentile) else float(row.er_posterior_percentile),
                     _engagement_reason(row),
                 ),
                 "_per_usd": per_usd,
@@ -338,16 +321,23 @@ def search(
 
 
 def _engagement_reason(row: Any) -> str:
-    if pd.isna(row.er_followers):
+    if pd.isna(row.er_posterior):
         return "no engagement data in recent posts"
-    pct = (
-        ""
-        if pd.isna(row.er_percentile)
-        else (
-            f" — {100 * row.er_percentile:.0f}th percentile of {int(row.peer_count)} {row.platform} {row.tier} creators"
-        )
+    text = (
+        f"ER {100 * row.er_posterior:.2f}% (90% interval {100 * row.er_low:.2f}–{100 * row.er_high:.2f}%, "
+        f"from {int(row.posts_in_window)} posts)"
     )
-    return f"ER {100 * row.er_followers:.2f}% (median of {int(row.posts_in_window)} posts){pct}"
+    if not pd.isna(row.er_posterior_percentile):
+        text += (
+            f" — {_ordinal(round(100 * row.er_posterior_percentile))} percentile of "
+            f"{int(row.peer_count)} {row.platform} {row.tier} creators"
+        )
+    return text
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _cost_reason(per_usd: float | None, price: float | None) -> str:

@@ -95,6 +95,50 @@ def search_cmd(
         console.print(f"[dim]note: {note}[/dim]")
 
 
+def _pct(v: Any, digits: int = 2) -> str:
+    return "—" if v is None else f"{100 * v:.{digits}f}%"
+
+
+def creator_card(d: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The creator card's sections as (title, [(label, text)]) for the terminal."""
+    band = "—"
+    if d["benchmark_low"] is not None:
+        band = f"{_pct(d['benchmark_low'])}–{_pct(d['benchmark_high'])}: {d['benchmark_position'] or 'n/a'}"
+    pctl = (
+        "—"
+        if d["er_posterior_percentile"] is None
+        else (f"{100 * d['er_posterior_percentile']:.0f}th of {d['peer_count']:,} {d['tier']} peers")
+    )
+    residual = "—" if d["er_residual"] is None else f"{10 ** d['er_residual']:.2f}× the expected ER"
+    return [
+        ("Account", [
+            ("followers", "—" if d["followers"] is None else f"{d['followers']:,} ({d['tier']})"),
+            ("following / posts", f"{d['following'] or '—'} / {d['posts_count'] or '—'}"),
+            ("country / language", f"{d['declared_country'] or '—'} / {d['declared_language'] or '—'}"),
+        ]),
+        ("Engagement", [
+            ("ER by followers", f"{_pct(d['er_followers'])} median, {_pct(d['er_followers_mean'])} mean "
+                                f"(last {d['posts_in_window'] or 0} posts)"),
+            ("ER by views", f"{_pct(d['er_views'])} median, {_pct(d['er_views_mean'])} mean"),
+            ("posterior ER", f"{_pct(d['er_posterior'])} (90% interval {_pct(d['er_low'])}–{_pct(d['er_high'])}; "
+                             f"prior {_pct(d['er_prior'])})"),
+            ("percentile", pctl),
+            ("vs follower curve", f"expected {_pct(d['expected_er'])}; {residual}"),
+            ("benchmark band", band),
+        ]),
+        ("Behaviour", [
+            ("posts per week", "—" if d["posts_per_week"] is None else f"{d['posts_per_week']:.1f}"),
+            ("days since last post", "—" if d["days_since_last_post"] is None else f"{d['days_since_last_post']:.0f}"),
+            ("consistency (CV)", "—" if d["engagement_cv"] is None else f"{d['engagement_cv']:.2f}"),
+            ("growth 30 / 90 days", f"{_pct(d['growth_30d'], 1)} / {_pct(d['growth_90d'], 1)}"),
+            ("sponsored", f"{_pct(d['sponsored_share'], 0)} of posts; ER {_pct(d['sponsored_er'])} "
+                          f"vs organic {_pct(d['organic_er'])}"),
+            ("comments per like", "—" if d["comment_like_ratio"] is None else f"{d['comment_like_ratio']:.3f}"),
+            ("reply rate", _pct(d["reply_rate"], 0)),
+        ]),
+    ]  # fmt: skip
+
+
 @app.command("show")
 @handle_errors
 def show_cmd(
@@ -102,16 +146,29 @@ def show_cmd(
     db: DbOption = "./microscout.duckdb",
     output: FormatOption = OutputFormat.table,
 ) -> None:
-    """Show one creator: counts, tier and engagement."""
+    """Show a creator card: engagement with its interval, peers, benchmark band and behaviour."""
+    from rich.table import Table
+
     from microscout.creators import creator_detail
 
     settings = make_settings(db)
     with connect(settings.db, settings=settings) as store:
         detail = creator_detail(store, creator)
-    if output is OutputFormat.table:
-        emit([{"field": k, "value": v} for k, v in detail.items()], output, title=creator)
-    else:
+    if output is not OutputFormat.table:
         emit([detail], output)
+        return
+    title = detail["creator"] + (f" — {detail['display_name']}" if detail["display_name"] else "")
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for section, rows in creator_card(detail):
+        table.add_section()
+        table.add_row(f"[underline]{section}[/underline]", "")
+        for label, text in rows:
+            table.add_row(label, text)
+    console.print(table)
+    if detail["profile_version"] is None:
+        console.print("[dim]not profiled yet: run microscout profile[/dim]")
 
 
 @app.command("demo")

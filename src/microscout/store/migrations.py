@@ -68,8 +68,12 @@ def _migrate_1_to_2(raw: duckdb.DuckDBPyConnection) -> None:
     _recreate_with_key(raw, TABLES["audience_edges"])
 
 
+def _additive_only(raw: duckdb.DuckDBPyConnection) -> None:
+    """2 -> 3: creator_profiles gains the metrics engine's columns (added by the additive sync)."""
+
+
 # version n -> n + 1
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _migrate_1_to_2, 2: _additive_only}
 
 
 def current_version(raw: duckdb.DuckDBPyConnection) -> int | None:
@@ -78,6 +82,15 @@ def current_version(raw: duckdb.DuckDBPyConnection) -> int | None:
         return None
     rows = raw.execute(f"SELECT value FROM {META} WHERE key = 'schema_version'").fetchall()
     return int(rows[0][0]) if rows else None
+
+
+def _missing_columns(raw: duckdb.DuckDBPyConnection) -> bool:
+    """True when a table or column of the schema is absent (a development store, say)."""
+    rows = raw.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall()
+    present = {(t, c) for t, c in rows}
+    return any((t.name, c) not in present for t in TABLES.values() for c in t.columns)
 
 
 def _sync_additive(raw: duckdb.DuckDBPyConnection) -> None:
@@ -98,7 +111,7 @@ def migrate(raw: duckdb.DuckDBPyConnection) -> tuple[int | None, int]:
             f"the store has schema version {before}, newer than this microscout "
             f"understands ({SCHEMA_VERSION}); upgrade microscout"
         )
-    if before == SCHEMA_VERSION:
+    if before == SCHEMA_VERSION and not _missing_columns(raw):
         return before, before
     raw.execute("BEGIN TRANSACTION")
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.datatypes as dt
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 STR = dt.String(nullable=True)
 INT = dt.Int64(nullable=True)
