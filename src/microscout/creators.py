@@ -53,7 +53,7 @@ def creator_detail(store: Store, ref: str) -> dict[str, Any]:
     row = joined.to_pandas().iloc[0]
     out: dict[str, Any] = {"creator": f"{platform}:{row.handle}"}
     for k in CARD_FIELDS:
-        v = row[k] if k in row else None
+        v = row.get(k)
         out[k] = None if v is None or (not isinstance(v, str) and _isna(v)) else (v.item() if hasattr(v, "item") else v)
     return out
 
