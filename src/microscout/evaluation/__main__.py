@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from microscout.config import Settings
-from microscout.evaluation import calibration
+from microscout.evaluation import calibration, coverage
 from microscout.evaluation.worlds import EVAL_WORLDS, build_world, temporary_root
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "accuracy.md"
@@ -21,6 +21,7 @@ def main() -> int:
         worlds = [(spec.name, build_world(spec, Path(tmp))) for spec in EVAL_WORLDS]
         try:
             sections.append(calibration.section(worlds, settings.eval_data))
+            sections.append(coverage.section(worlds, settings.eval_data))
         finally:
             for _, store in worlds:
                 store.close()

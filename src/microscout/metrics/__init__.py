@@ -61,6 +61,11 @@ def _conform(expr: ir.Table, columns: tuple[str, ...] | list[str]) -> ir.Table:
     return expr.select(**{c: expr[c].cast(types[c]) for c in columns})
 
 
+def settings_key(s: Settings) -> str:
+    """The settings a profile depends on, part of its input fingerprint."""
+    return f"{s.er_window_posts}/{s.er_window_days}/{int(s.er_include_shares_saves)}"
+
+
 def base_expr(src: Source, creators: ir.Table) -> ir.Table:
     """Per-creator aggregates (no peer statistics) for the given creators."""
     s = src.settings
@@ -84,7 +89,7 @@ def base_expr(src: Source, creators: ir.Table) -> ir.Table:
         reply_rate(window, comments),
         growth(snapshots, 30),
         growth(snapshots, 90),
-        fingerprint(creators, posts, snapshots),
+        fingerprint(creators, posts, snapshots, comments, settings_key(s)),
     ):
         out = attach(out, part, ["platform", "creator_id"])
     out = out.mutate(posts_in_window=out.posts_in_window.fill_null(0), er_log_n=out.er_log_n.fill_null(0))
@@ -96,7 +101,13 @@ def profile_expr(src: Source, *, now: dt.datetime, changed_only: bool = True) ->
     creators = src.table("creators")
     stored = src.table("creator_profiles")
     if changed_only:
-        fp = fingerprint(creators, src.table("posts"), src.table("creator_snapshots"))
+        fp = fingerprint(
+            creators,
+            src.table("posts"),
+            src.table("creator_snapshots"),
+            src.table("comments"),
+            settings_key(src.settings),
+        )
         same = fp.join(stored.select("platform", "creator_id", _old="input_fingerprint"), ["platform", "creator_id"])
         same = same.filter(same.input_fingerprint == same._old).select("platform", "creator_id")
         todo = creators.anti_join(same, ["platform", "creator_id"])
@@ -110,7 +121,8 @@ def profile_expr(src: Source, *, now: dt.datetime, changed_only: bool = True) ->
     base = fresh.union(kept)
     bench = load_table("benchmarks", reference_dir=src.settings.reference_dir).rows
     full = benchmark_band(expected_curve(percentiles(posterior(base))), bench)
-    now_s = int(now.replace(tzinfo=None).timestamp() if now.tzinfo else now.replace(tzinfo=dt.UTC).timestamp())
+    now = now.astimezone(dt.UTC) if now.tzinfo else now.replace(tzinfo=dt.UTC)
+    now_s = int(now.timestamp())
     last_s = full.last_post_at.epoch_seconds().floor().cast("int64")
     full = full.mutate(
         days_since_last_post=(ibis.literal(now_s) - last_s).cast("float64") / 86400,
@@ -169,7 +181,7 @@ def core_expr(src: Source, *, now: dt.datetime) -> ir.Table:
         _last=w.pub_s.max(),
     )
     weeks = (agg._last - agg._first).cast("float64") / (7 * 86400)
-    now_s = int(now.replace(tzinfo=dt.UTC).timestamp())
+    now_s = int((now.astimezone(dt.UTC) if now.tzinfo else now.replace(tzinfo=dt.UTC)).timestamp())
     agg = agg.mutate(
         posts_per_week=(weeks > 0).ifelse((agg.posts_in_window - 1).cast("float64") / weeks, ibis.null(float)),
         days_since_last_post=(ibis.literal(now_s) - agg._last).cast("float64") / 86400,

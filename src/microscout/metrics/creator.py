@@ -10,7 +10,11 @@ WEEK_S = 7 * 86400
 
 def engagement_aggregates(window: ir.Table) -> ir.Table:
     """One row per creator with window posts (see :func:`microscout.metrics.posts.window_posts`)."""
-    w = window
+    # masked columns instead of `median(where=...)`: portable to Spark
+    w = window.mutate(
+        _er_sp=window.sponsored.ifelse(window.er_f, ibis.null(float)),
+        _er_org=window.sponsored.ifelse(ibis.null(float), window.er_f),
+    )
     agg = w.group_by(["platform", "creator_id"]).aggregate(
         posts_in_window=w.count(),
         er_followers=w.er_f.median(),
@@ -26,8 +30,8 @@ def engagement_aggregates(window: ir.Table) -> ir.Table:
         _eng_mean=w.eng.mean(),
         _eng_sd=w.eng.std(),
         sponsored_share=w.sponsored.cast("float64").mean(),
-        sponsored_er=w.er_f.median(where=w.sponsored),
-        organic_er=w.er_f.median(where=~w.sponsored),
+        sponsored_er=w._er_sp.median(),
+        organic_er=w._er_org.median(),
         _likes=w.likes.sum(where=w.comments.notnull()),
         _comments=w.comments.sum(where=w.likes.notnull()),
     )
@@ -68,21 +72,68 @@ def growth(snapshots: ir.Table, days: int) -> ir.Table:
     )
 
 
-def fingerprint(creators: ir.Table, posts: ir.Table, snapshots: ir.Table) -> ir.Table:
-    """A text fingerprint of everything a creator's metrics depend on (integers only: portable)."""
+def fingerprint(
+    creators: ir.Table, posts: ir.Table, snapshots: ir.Table, comments: ir.Table, settings_key: str
+) -> ir.Table:
+    """A text fingerprint of everything a creator's metrics depend on.
+
+    Built from integer sums and counts only (portable across engines): post counts, times and
+    every engagement count (NULLs counted apart from zeros), the sponsored flag, hashtags, kinds,
+    creator replies in the comment sample, follower snapshots, and ``settings_key`` (the window
+    and ER-basis settings), so a change to any of them recomputes the creator.
+    """
     p = posts.group_by(["platform", "creator_id"]).aggregate(
         _n=posts.count(),
         _last=posts.published_at.epoch_seconds().floor().cast("int64").max(),
-        _eng=(posts.likes.fill_null(0) + posts.comments.fill_null(0)).sum(),
-        _views=posts.views.fill_null(0).sum(),
+        _tsum=(posts.published_at.epoch_seconds().floor().cast("int64") % 1_000_003).sum(),
+        _likes=posts.likes.sum(),
+        _likes_n=posts.likes.count(),
+        _comments=posts.comments.sum(),
+        _comments_n=posts.comments.count(),
+        _shares=posts.shares.sum(),
+        _saves=posts.saves.sum(),
+        _views=posts.views.sum(),
+        _views_n=posts.views.count(),
+        _sp=posts.is_sponsored.fill_null(False).cast("int64").sum(),
+        _tags=posts.hashtags.length().fill_null(0).sum(),
+        _tagchars=posts.hashtags.join(" ").length().fill_null(0).sum(),
+        _kind=posts.kind.length().fill_null(0).sum(),
     )
+    r = comments.filter(comments.is_creator_reply.fill_null(False))
+    r = r.group_by(["platform", "post_id"]).aggregate(_r=r.count())
+    r = r.join(posts.select("platform", "post_id", "creator_id"), ["platform", "post_id"])
+    r = r.group_by(["platform", "creator_id"]).aggregate(_replies=r._r.sum())
+    cn = comments.join(posts.select("platform", "post_id", "creator_id"), ["platform", "post_id"])
+    cn = cn.group_by(["platform", "creator_id"]).aggregate(_cn=cn.count())
     s = snapshots.group_by(["platform", "creator_id"]).aggregate(
         _sn=snapshots.count(), _slast=snapshots.observed_at.epoch_seconds().floor().cast("int64").max()
     )
     c = creators.select("platform", "creator_id", "followers")
     j = c.left_join(p, ["platform", "creator_id"]).left_join(s, ["platform", "creator_id"])
-    parts = [j.followers, j._n, j._last, j._eng, j._views, j._sn, j._slast]
-    text = ibis.literal("v1")
+    j = j.left_join(r, ["platform", "creator_id"]).left_join(cn, ["platform", "creator_id"])
+    parts = [
+        j.followers,
+        j._n,
+        j._last,
+        j._tsum,
+        j._likes,
+        j._likes_n,
+        j._comments,
+        j._comments_n,
+        j._shares,
+        j._saves,
+        j._views,
+        j._views_n,
+        j._sp,
+        j._tags,
+        j._tagchars,
+        j._kind,
+        j._sn,
+        j._slast,
+        j._replies,
+        j._cn,
+    ]
+    text = ibis.literal(f"v2|{settings_key}")
     for part in parts:
         text = text.concat("|", part.cast("string").fill_null("-"))
     return j.select("platform", "creator_id", input_fingerprint=text)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import ibis
@@ -307,6 +307,12 @@ def connect(url: str | None = None, *, settings: Settings | None = None, read_on
     settings = settings or Settings()
     kind, location = parse_url(url or settings.db)
     engine = settings.engine
+    if kind == "parquet":
+        # a Parquet lake (microscout.store.lake) has the read/write surface the metrics code uses
+        # (settings, table, upsert_expr, count, close), read by DuckDB or by Spark
+        from microscout.store.lake import Lake
+
+        return cast(Store, Lake(location, settings=settings, engine=engine, read_only=read_only))
     if engine != "duckdb":
         if engine == "spark" or engine.startswith(("spark://", "local", "yarn", "k8s://")):
             try:
@@ -314,13 +320,8 @@ def connect(url: str | None = None, *, settings: Settings | None = None, read_on
             except ImportError as exc:
                 raise MissingDependencyError("Spark support is not installed: pip install 'microscout[spark]'") from exc
             raise StoreError(
-                "the Spark engine reads a Parquet lake (parquet:///folder); profile runs on "
-                "Spark arrive with the metrics engine — use --engine duckdb for a DuckDB store"
+                "the Spark engine reads a Parquet lake: run `microscout export --to parquet:///dir` first, "
+                "then use --db parquet:///dir"
             )
         raise InvalidInputError(f"unknown engine {engine!r}; use duckdb, spark or spark://host:port")
-    if kind == "parquet":
-        raise StoreError(
-            f"{url}: Parquet lakes are read by the Spark and DuckDB engines through "
-            "`microscout export`; open the DuckDB store it came from instead"
-        )
     return Store(location, settings=settings, read_only=read_only)
