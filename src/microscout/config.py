@@ -45,3 +45,29 @@ class Settings(BaseSettings):
         False, description="Count shares and saves as engagements in ER by followers."
     )
     threads: int | None = Field(None, ge=1, description="DuckDB worker threads (default: all cores).")
+    memory_limit: str | None = Field(
+        None,
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB memory limit, e.g. 1GB; larger work spills to disk (default: 80 % of RAM).",
+    )
+    aqs_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "suspicious_followers": 60.0,
+            "growth_spike": 45.0,
+            "pod": 45.0,
+            "bought_engagement": 35.0,
+            "er_low": 25.0,
+            "generic_comments": 20.0,
+            "mass_followers": 15.0,
+            "comment_like_ratio": 10.0,
+        },
+        description="Audience Quality Score: points each authenticity signal takes off 100 at full severity "
+        "(JSON object; docs/authenticity.md).",
+    )
+    aqs_threshold: float = Field(
+        70.0, ge=0, le=100, description="AQS below this flags a creator's audience as suspicious."
+    )
+    audience_model: str = Field(
+        "default",
+        description="Account classifier for audience samples: default (bundled), rules, or a model file path.",
+    )

@@ -25,7 +25,7 @@ class WorldSpec:
 # two worlds with different seeds and settings: nothing is tuned to one of them
 EVAL_WORLDS = (
     WorldSpec("A (seed 7, realistic)", 4000, 30, 7, "realistic"),
-    WorldSpec("B (seed 2027, hard)", 4000, 30, 2027, "hard"),
+    WorldSpec("B (seed 2027, realistic, 3,000 × 45)", 3000, 45, 2027, "realistic"),
 )
 
 

@@ -129,7 +129,7 @@ def profile_expr(src: Source, *, now: dt.datetime, changed_only: bool = True) ->
         profile_version=ibis.literal(PROFILE_VERSION),
         computed_at=ibis.literal(now.replace(tzinfo=None, microsecond=0)),
     )
-    columns = [c for c in TABLES["creator_profiles"].columns if c != "extras"]
+    columns = [c for c in TABLES["creator_profiles"].columns if c in full.columns]
     return _conform(full, columns), todo
 
 

@@ -75,6 +75,8 @@ class Store:
         config: dict[str, Any] = {}
         if settings.threads:
             config["threads"] = settings.threads
+        if settings.memory_limit:
+            config["memory_limit"] = settings.memory_limit
         try:
             self.raw = duckdb.connect(location, read_only=read_only, config=config)
         except duckdb.Error as exc:
@@ -244,7 +246,28 @@ class Store:
 
     def upsert_expr(self, name: str, expr: ibis.Table) -> int:
         """Upsert the rows of an Ibis expression (computed inside DuckDB, never in Python)."""
+        self.con._run_pre_execute_hooks(expr)  # registers in-memory tables with the connection
         return self.replace_from_sql(name, str(self.con.compile(expr)))
+
+    def batches(self, expr: ibis.Table, chunk_size: int = 100_000) -> pa.RecordBatchReader:
+        """Stream the rows of ``expr`` as Arrow record batches (bounded memory).
+
+        Exhaust the reader before writing through this store: DuckDB runs one result per connection.
+        """
+        self.con._run_pre_execute_hooks(expr)
+        return self.raw.sql(str(self.con.compile(expr))).to_arrow_reader(chunk_size)
+
+    def replace_table(self, name: str, expr: ibis.Table) -> int:
+        """Replace every row of ``name`` with the rows of ``expr``, in one transaction."""
+        tdef = table_def(name)
+        self.con._run_pre_execute_hooks(expr)
+        sql = str(self.con.compile(expr))
+        cols = ", ".join(quote(c) for c in expr.columns if c in tdef.columns)
+        with self.transaction():
+            self.raw.execute(f"DELETE FROM {quote(name)}")
+            self.raw.execute(f"INSERT INTO {quote(name)} ({cols}) SELECT {cols} FROM ({sql})")
+            row = self.raw.execute(f"SELECT count(*) FROM {quote(name)}").fetchall()[0]
+        return int(row[0])
 
     def replace_from_sql(self, name: str, select_sql: str) -> int:
         """Upsert the rows of a SELECT (with the table's column names) into ``name``."""

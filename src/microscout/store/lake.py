@@ -323,6 +323,31 @@ class Lake:
             shutil.rmtree(stage, ignore_errors=True)
         return rows
 
+    def batches(self, expr: ibis.Table, chunk_size: int = 100_000) -> pa.RecordBatchReader:
+        """Stream the rows of ``expr`` as Arrow record batches (bounded memory)."""
+        self.con._run_pre_execute_hooks(expr)
+        if self.engine == "duckdb":
+            assert self._raw is not None
+            return self._raw.sql(str(self.con.compile(expr))).to_arrow_reader(chunk_size)
+        return expr.to_pyarrow_batches(chunk_size=chunk_size)
+
+    def replace_table(self, name: str, expr: ibis.Table) -> int:
+        """Replace every row of ``name`` with the rows of ``expr`` (written aside, then swapped in)."""
+        tdef = table_def(name)
+        if self.read_only:
+            raise StoreError(f"lake {self.root} is open read-only")
+        tmp = _hidden(self.root, name, "tmp")
+        try:
+            full = expr.select(
+                *[expr[c].cast(t) if c in expr.columns else ibis.null(t).name(c) for c, t in tdef.columns.items()]
+            )
+            self._write(tdef, full, tmp)
+            rows = sum(pq.read_metadata(f).num_rows for f in tmp.glob("part-*.parquet"))
+            _swap(self.root, name, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return rows
+
     def _merged(self, tdef: TableDef, new: ibis.Table) -> ibis.Table:
         """The stored rows whose key is not in ``new``, plus ``new`` merged with the stored rows."""
         old = self._read(tdef)

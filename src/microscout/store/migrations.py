@@ -73,7 +73,11 @@ def _additive_only(raw: duckdb.DuckDBPyConnection) -> None:
 
 
 # version n -> n + 1
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _migrate_1_to_2, 2: _additive_only}
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    1: _migrate_1_to_2,
+    2: _additive_only,
+    3: _additive_only,  # v4: audience_scores, creator_pods, AQS columns
+}
 
 
 def current_version(raw: duckdb.DuckDBPyConnection) -> int | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.datatypes as dt
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 STR = dt.String(nullable=True)
 INT = dt.Int64(nullable=True)
@@ -229,7 +229,48 @@ TABLES: dict[str, TableDef] = {
             organic_er=FLOAT,
             comment_like_ratio=FLOAT,
             reply_rate=FLOAT,
+            follower_sample=INT,
+            suspicious_share=FLOAT,
+            suspicious_low=FLOAT,
+            suspicious_high=FLOAT,
+            mass_follower_share=FLOAT,
+            spike_z=FLOAT,
+            spike_at=TS,
+            spike_followers=INT,
+            spike_engagement_ratio=FLOAT,
+            comment_sample=INT,
+            generic_comment_share=FLOAT,
+            pod_id=STR,
+            pod_size=INT,
+            pod_overlap=FLOAT,
+            aqs=FLOAT,
+            aqs_low=FLOAT,
+            aqs_high=FLOAT,
+            aqs_signals=JSON,
             extras=JSON,
+        ),
+        _t(
+            "audience_scores",
+            ("platform", "account_id"),
+            "The account classifier's verdict on a sampled audience account (docs/authenticity.md).",
+            platform=STR,
+            account_id=STR,
+            p_fake=FLOAT,
+            mass_follower=BOOL,
+            model=STR,
+            input_fingerprint=STR,
+            scored_at=TS,
+        ),
+        _t(
+            "creator_pods",
+            ("platform", "creator_id"),
+            "Engagement-pod membership found by commenter overlap (rewritten by each profile run).",
+            platform=STR,
+            creator_id=STR,
+            pod_id=STR,
+            pod_size=INT,
+            pod_overlap=FLOAT,
+            computed_at=TS,
         ),
         # ---- bookkeeping --------------------------------------------------------------
         _t(
