@@ -1,0 +1,91 @@
+"""Score sampled audience accounts with the account classifier, into ``audience_scores``.
+
+Accounts stream from the engine in batches and only the verdicts (ids and two numbers) are kept
+until they are written; only accounts that are new, whose
+features changed, or that were scored by another model are scored again (``input_fingerprint``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+FEATURES = (
+    "followers",
+    "following",
+    "posts",
+    "bio_length",
+    "has_profile_pic",
+    "is_private",
+    "username_length",
+    "username_digits",
+    "has_external_url",
+)
+BATCH = 50_000
+
+
+def _fingerprint(t: ir.Table, model_id: str) -> ir.StringValue:
+    text = ibis.literal(model_id)
+    for c in FEATURES:
+        text = text.concat("|", t[c].cast("string").fill_null("-"))
+    return text
+
+
+def write_rows(src: Any, name: str, table: pa.Table) -> None:
+    """Upsert Python-computed rows into the store or the lake."""
+    if hasattr(src, "upsert"):
+        src.upsert(name, table)
+    else:
+        src.upsert_expr(name, ibis.memtable(table))
+
+
+def score_accounts(
+    src: Any,
+    *,
+    now: dt.datetime,
+    model: str = "default",
+    progress: Callable[[str, int, int], None] | None = None,
+) -> int:
+    """Score every account not yet scored with the same features and model; return how many."""
+    from microscout.authenticity.accounts import load_model
+
+    clf = load_model(model)
+    model_id = clf.model_id
+    accounts = src.table("audience_accounts")
+    accounts = accounts.mutate(input_fingerprint=_fingerprint(accounts, model_id))
+    stored = src.table("audience_scores").select("platform", "account_id", "input_fingerprint")
+    todo = accounts.anti_join(stored, ["platform", "account_id", "input_fingerprint"])
+    total = int(todo.count().execute())
+    if total == 0:
+        return 0
+    done = 0
+    when = now.astimezone(dt.UTC).replace(tzinfo=None) if now.tzinfo else now
+    pending: list[pa.Table] = []
+    for batch in src.batches(todo.select("platform", "account_id", "input_fingerprint", *FEATURES), BATCH):
+        frame: pd.DataFrame = batch.to_pandas()
+        p_fake, mass = clf.predict_accounts(frame)
+        pending.append(
+            pa.table(
+                {
+                    "platform": frame["platform"].astype(str).tolist(),
+                    "account_id": frame["account_id"].astype(str).tolist(),
+                    "p_fake": pa.array(p_fake, pa.float64()),
+                    "mass_follower": pa.array(mass, pa.bool_()),
+                    "model": [model_id] * len(frame),
+                    "input_fingerprint": frame["input_fingerprint"].astype(str).tolist(),
+                    "scored_at": pa.array([when] * len(frame), pa.timestamp("us")),
+                }
+            )
+        )
+        done += len(frame)
+        if progress:
+            progress("scoring audience accounts", done, total)
+    # written after the stream ends: DuckDB cannot write on a connection while it streams a result
+    write_rows(src, "audience_scores", pa.concat_tables(pending))
+    return done
