@@ -213,6 +213,16 @@ class Store:
         changed = " OR ".join(_changed_expr(tdef, c) for c in non_key) if update else "false"
         first_key = quote(tdef.key[0])
         total = int(self.raw.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0])
+        col_list = ", ".join(quote(c) for c in cols)
+        # fast path (first loads): when no key of the batch is stored yet, insert without comparing
+        # (the semi join reads only the stored key columns, not every column of every stored row)
+        existing = self.raw.execute(
+            f"SELECT count(*) FROM {stage} s WHERE EXISTS (SELECT 1 FROM {target} t WHERE {on})"
+        ).fetchall()[0][0]
+        if not existing:
+            self.raw.execute(f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM {stage}")
+            self.raw.execute(f"DROP TABLE {stage}")
+            return UpsertCounts(total, 0, 0)
         # only new and changed rows are written: unchanged rows are never rewritten
         self.raw.execute(
             f"CREATE OR REPLACE TEMP TABLE {stage}_w AS SELECT s.*, t.{first_key} IS NULL AS _new "
@@ -224,7 +234,6 @@ class Store:
                 f"SELECT count(*) FILTER (WHERE _new), count(*) FILTER (WHERE NOT _new) FROM {stage}_w"
             ).fetchall()[0]
         )
-        col_list = ", ".join(quote(c) for c in cols)
         if non_key and update:
             sets = ", ".join(_merge_expr(tdef, c) for c in non_key)
             conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {sets}"
