@@ -55,21 +55,34 @@ def _shortlist_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @app.command("search")
 @handle_errors
 def search_cmd(
-    brief_path: Annotated[Path, typer.Argument(metavar="BRIEF", help="Campaign brief (YAML or JSON).")],
+    brief_path: Annotated[
+        Path | None, typer.Argument(metavar="[BRIEF]", help="Campaign brief (YAML or JSON); optional with --like.")
+    ] = None,
+    like: Annotated[
+        str | None,
+        typer.Option("--like", help="Lookalikes of this creator (platform:handle), within the brief if given."),
+    ] = None,
     db: DbOption = "./microscout.duckdb",
     engine: EngineOption = "duckdb",
     workspace: WorkspaceOption = "default",
     limit: Annotated[int, typer.Option("--limit", help="Creators in the shortlist.")] = 25,
     output: FormatOption = OutputFormat.table,
 ) -> None:
-    """Rank creators for a campaign brief, with the reasons behind each score."""
+    """Rank creators for a campaign brief (or like a creator), with the reasons behind each score."""
     from microscout.brief import load_brief
-    from microscout.matching import search
+    from microscout.errors import InvalidInputError
+    from microscout.matching import lookalike_brief, search
 
+    if brief_path is None and like is None:
+        raise InvalidInputError("give a BRIEF file, --like platform:handle, or both")
     settings = make_settings(db, engine, workspace)
-    brief = load_brief(brief_path, reference_dir=settings.reference_dir)
     with connect(settings.db, settings=settings) as store:
-        result = search(store, brief, workspace=settings.workspace, limit=limit)
+        if brief_path is not None:
+            brief = load_brief(brief_path, reference_dir=settings.reference_dir)
+        else:
+            assert like is not None
+            brief = lookalike_brief(store, like)
+        result = search(store, brief, workspace=settings.workspace, limit=limit, like=like)
     if output is OutputFormat.json:
         emit([result.to_dict()], output)
         return
