@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_WORKSPACE = "default"
@@ -70,4 +70,36 @@ class Settings(BaseSettings):
     audience_model: str = Field(
         "default",
         description="Account classifier for audience samples: default (bundled), rules, or a model file path.",
+    )
+    languages: str = Field(
+        "",
+        description="Languages language ID may answer, comma-separated ISO 639-1 codes "
+        "(default: the sample world's en,es,pt,fr,de,it,id,ja,hi,tr,ar); anything else is und.",
+    )
+    language_threshold: float = Field(
+        0.3, ge=0, le=1, description="Language ID answers und below this confidence (docs/languages.md)."
+    )
+    secret: SecretStr | None = Field(
+        None,
+        description="Installation secret for pseudonymised audience ids and sealed OAuth tokens "
+        "(default: generated once into <store>.secret next to the store); never logged or exported.",
+    )
+    connector_request_budget: int = Field(
+        2000,
+        ge=1,
+        description="Most HTTP requests one connector run may make; a run that reaches it stops and the same "
+        "command resumes it (docs/connectors.md).",
+    )
+    comment_retention_days: int | None = Field(
+        None, ge=1, description="Erase the raw text of comments older than this many days (default: kept)."
+    )
+    session_secret: SecretStr | None = Field(
+        None,
+        description="Signs the web UI's session cookies and CSRF tokens (microscout serve; docs/server.md). "
+        "Default: a random key per server start, so sessions end when the server restarts.",
+    )
+    session_hours: int = Field(12, ge=1, le=720, description="Hours a web UI login stays valid.")
+    upload_max_mb: int = Field(256, ge=1, description="Largest file the server accepts for an ingest job, in MiB.")
+    login_attempts_per_minute: int = Field(
+        10, ge=1, description="Login and API-key attempts per minute from one client before it gets HTTP 429."
     )

@@ -182,7 +182,8 @@ def write_doc(result: dict[str, Any], command: str, path: Path = DOC) -> None:
     lines = [
         "# Benchmarks",
         "",
-        "Rewritten by `make bench` from one run on the machine named; re-run to re-measure.",
+        "Rewritten by `make bench` from one run on the machine named; re-run to re-measure. "
+        "Text processing (language ID, brand safety, sentiment, embeddings): [benchmarks-text.md](benchmarks-text.md).",
         "",
         f"Command: `{command}`  ",
         f"Machine: {result['machine']}",
