@@ -161,6 +161,7 @@ def main_callback(
 
 # ---------------------------------------------------------------------------------- commands
 from microscout.commands import bench as _bench  # noqa: E402,F401
+from microscout.commands import connectors as _connectors  # noqa: E402,F401
 from microscout.commands import data as _data  # noqa: E402,F401  (registers commands)
 from microscout.commands import discover as _discover  # noqa: E402,F401
 from microscout.commands import lake as _lake  # noqa: E402,F401
