@@ -165,6 +165,8 @@ from microscout.commands import connectors as _connectors  # noqa: E402,F401
 from microscout.commands import data as _data  # noqa: E402,F401  (registers commands)
 from microscout.commands import discover as _discover  # noqa: E402,F401
 from microscout.commands import lake as _lake  # noqa: E402,F401
+from microscout.commands import money as _money  # noqa: E402,F401
+from microscout.commands import plan as _plan  # noqa: E402,F401
 from microscout.commands import text as _text  # noqa: E402,F401
 from microscout.commands import text_niche as _text_niche  # noqa: E402,F401
 from microscout.commands import vet as _vet  # noqa: E402,F401
