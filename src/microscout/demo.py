@@ -13,7 +13,7 @@ from microscout.brief import Brief
 from microscout.config import Settings
 from microscout.ingest import IngestResult, ingest_files
 from microscout.matching import SearchResult, search
-from microscout.metrics import ProfileRun, profile_creators
+from microscout.profile import run_profile
 from microscout.report.html import render_search_report, write_report
 from microscout.sample import generate_world
 from microscout.store import connect, utcnow
@@ -28,7 +28,7 @@ class DemoResult:
     report_path: Path
     world: dict[str, Any]
     ingest: IngestResult
-    profiled: ProfileRun
+    profiled: dict[str, Any]
     search: SearchResult
     seconds: dict[str, float]
 
@@ -91,7 +91,7 @@ def run_demo(
         seconds["ingest"] = time.perf_counter() - t
         t = time.perf_counter()
         say("Profiling creators")
-        profiled = profile_creators(store)
+        profiled = run_profile(store, progress=progress)
         seconds["profile"] = time.perf_counter() - t
         t = time.perf_counter()
         say(f"Searching for {brief.brand}")

@@ -127,8 +127,14 @@ def insights_countries(src: Any) -> ir.Table:
     return _share(t, "value", t.share).select(*KEYS, country="value", share="share")
 
 
-def market_expr(src: Any) -> ir.Table:
-    """One row per creator: home market, confidence, market scores, audience markets, off-market flag."""
+def market_shares(src: Any) -> ir.Table:
+    """The long table of ``creator_markets``: KEYS, kind, country, share.
+
+    kind ``home``: the market-inference share of every market with a score; kind ``audience``:
+    where the audience is (weighted sample or insights); kind ``audience_n``: one row per creator
+    whose ``share`` is the number of sampled accounts with a known country (country ``*``), or
+    -1 when creator-authorised insights were used.
+    """
     markets_pa, langs_pa = _markets(src.settings.reference_dir)
     markets = ibis.memtable(markets_pa)
     langs = ibis.memtable(langs_pa)
@@ -178,40 +184,56 @@ def market_expr(src: Any) -> ir.Table:
     ev = ev.mutate(_score=score)
     tot = ev.group_by(KEYS).aggregate(_tot=ev._score.sum())
     ev = ev.join(tot, KEYS)
-    ev = ev.mutate(_mshare=(ev._tot > 0).ifelse(ev._score / ev._tot, ibis.null(float)))
-    ranked = ev.mutate(
-        _rn=ibis.row_number().over(group_by=[ev.platform, ev.creator_id], order_by=[ev._mshare.desc(), ev.country])
-    )
-    top = ranked.filter((ranked._rn == 0) & (ranked._tot > 0)).select(
-        *KEYS, home_market="country", home_market_confidence="_mshare"
-    )
-    market_scores = _json_top(ranked.filter(ranked._tot > 0), "country", "_mshare", "_rn")
+    ev = ev.filter((ev._tot > 0) & (ev._score > 0))
+    home = ev.select(*KEYS, kind=ibis.literal("home"), country="country", share=ev._score / ev._tot)
+    audience = aud.select(*KEYS, kind=ibis.literal("audience"), country="country", share="share")
+    size = sample.select(*KEYS, "accounts").distinct()
+    size = size.anti_join(has_ins, KEYS).select(*KEYS, share=size.accounts.cast("float64"))
+    size = size.union(has_ins.mutate(share=ibis.literal(-1.0)))
+    size = size.select(*KEYS, kind=ibis.literal("audience_n"), country=ibis.literal("*"), share="share")
+    return home.union(audience).union(size)
 
-    # audience markets (JSON, top 5) and off-market
+
+def market_expr(src: Any, shares: ir.Table | None = None) -> ir.Table:
+    """One row per creator: home market, confidence, market scores, audience markets, off-market flag.
+
+    ``shares`` is :func:`market_shares` (or the stored ``creator_markets`` table); computed when absent.
+    """
+    shares = market_shares(src) if shares is None else shares
+    creators = src.table("creators").select(*KEYS)
+    home = shares.filter(shares.kind == "home")
+    ranked = home.mutate(
+        _rn=ibis.row_number().over(
+            group_by=[home.platform, home.creator_id], order_by=[home.share.desc(), home.country]
+        )
+    )
+    top = ranked.filter(ranked._rn == 0).select(*KEYS, home_market="country", home_market_confidence="share")
+    market_scores = _json_top(ranked, "country", "share", "_rn")
+    aud = shares.filter(shares.kind == "audience")
     aud_ranked = aud.mutate(
         _rn=ibis.row_number().over(group_by=[aud.platform, aud.creator_id], order_by=[aud.share.desc(), aud.country])
     )
     audience_json = _json_top(aud_ranked, "country", "share", "_rn")
-    size = sample.select(*KEYS, "accounts").distinct()
-    out = creators.select(*KEYS)
-    out = attach(out, top, KEYS)
+    size = shares.filter(shares.kind == "audience_n").select(*KEYS, _size="share")
+    out = attach(creators, top, KEYS)
     out = attach(out, market_scores.rename(market_scores="_json"), KEYS)
     out = attach(out, audience_json.rename(audience_markets="_json"), KEYS)
-    out = attach(out, size.rename(audience_sample="accounts"), KEYS)
+    out = attach(out, size, KEYS)
     home_share = aud.select(*KEYS, home_market_a="country", _hs="share")
     j = out.left_join(
         home_share, [out.platform == home_share.platform, out.creator_id == home_share.creator_id,
                      out.home_market == home_share.home_market_a]
     )  # fmt: skip
     out = j.select(*[j[c] for c in out.columns], home_audience_share=j._hs)
-    out = attach(out, has_ins.mutate(_ins=ibis.literal(True)), KEYS)
-    enough = (out.audience_sample >= MIN_AUDIENCE) | out._ins.fill_null(False)
+    insights = out._size == -1.0
+    enough = (out._size >= MIN_AUDIENCE) | insights
     return out.mutate(
+        audience_sample=insights.ifelse(ibis.null("int64"), out._size.cast("int64")),
         home_audience_share=enough.ifelse(out.home_audience_share.fill_null(0.0), ibis.null(float)),
-        off_market=(enough & out.home_market.notnull()).ifelse(
+        off_market=(enough.fill_null(False) & out.home_market.notnull()).ifelse(
             out.home_audience_share.fill_null(0.0) < OFF_MARKET_SHARE, ibis.null(bool)
         ),
-    ).drop("_ins")
+    ).drop("_size")
 
 
 def _json_top(t: ir.Table, key: str, value: str, rank: str) -> ir.Table:

@@ -8,6 +8,7 @@ features changed, or that were scored by another model are scored again (``input
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -53,10 +54,11 @@ def score_accounts(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> int:
     """Score every account not yet scored with the same features and model; return how many."""
-    from microscout.authenticity.accounts import load_model
+    from microscout.authenticity.accounts import classify, load_model
 
-    clf = load_model(model)
-    model_id = clf.model_id
+    clf = load_model(None if model == "default" else model)
+    digest = hashlib.sha1(str(getattr(clf, "booster_text", clf.name)).encode()).hexdigest()[:10]
+    model_id = f"{clf.name}@{digest}"
     accounts = src.table("audience_accounts")
     accounts = accounts.mutate(input_fingerprint=_fingerprint(accounts, model_id))
     stored = src.table("audience_scores").select("platform", "account_id", "input_fingerprint")
@@ -69,13 +71,15 @@ def score_accounts(
     pending: list[pa.Table] = []
     for batch in src.batches(todo.select("platform", "account_id", "input_fingerprint", *FEATURES), BATCH):
         frame: pd.DataFrame = batch.to_pandas()
-        p_fake, mass = clf.predict_accounts(frame)
+        verdict = classify(clf, frame)
+        p_fake = verdict["p_fake"].to_numpy(dtype=float, na_value=float("nan"))
+        mass = verdict["mass_follower"].to_numpy(dtype=bool)
         pending.append(
             pa.table(
                 {
                     "platform": frame["platform"].astype(str).tolist(),
                     "account_id": frame["account_id"].astype(str).tolist(),
-                    "p_fake": pa.array(p_fake, pa.float64()),
+                    "p_fake": pa.array(p_fake, pa.float64(), from_pandas=True),
                     "mass_follower": pa.array(mass, pa.bool_()),
                     "model": [model_id] * len(frame),
                     "input_fingerprint": frame["input_fingerprint"].astype(str).tolist(),

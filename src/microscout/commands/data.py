@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -116,6 +116,8 @@ def quarantine_cmd(
 
 class Stage(StrEnum):
     metrics = "metrics"
+    authenticity = "authenticity"
+    text = "text"
     all = "all"
 
 
@@ -125,7 +127,8 @@ def profile_cmd(
     db: DbOption = "./microscout.duckdb",
     engine: EngineOption = "duckdb",
     stage: Annotated[
-        Stage, typer.Option("--stage", help="Which stage to run (later: text, authenticity).")
+        Stage,
+        typer.Option("--stage", help="Stage to run: metrics, authenticity, text (each reads the one before) or all."),
     ] = Stage.all,
     full: Annotated[
         bool, typer.Option("--full", help="Recompute every creator, not only those with new data.")
@@ -133,10 +136,8 @@ def profile_cmd(
     window: Annotated[int | None, typer.Option("--window", help="Posts per ER window (default 30).")] = None,
     window_days: Annotated[int | None, typer.Option("--window-days", help="Only posts of the last N days.")] = None,
 ) -> None:
-    """Compute creator metrics into creator_profiles (incremental: only creators with new data)."""
-    import time
-
-    from microscout.metrics import profile_creators
+    """Compute creator profiles: metrics (incremental), authenticity (AQS), text (language, niches, markets)."""
+    from microscout.profile import STAGES, run_profile
 
     overrides: dict[str, object] = {}
     if window is not None:
@@ -144,12 +145,25 @@ def profile_cmd(
     if window_days is not None:
         overrides["er_window_days"] = window_days
     settings = make_settings(db, engine).model_copy(update=overrides)
-    with connect(settings.db, settings=settings) as store:
-        started = time.perf_counter()
-        with console.status("Profiling creators: metrics stage"):
-            run = profile_creators(store, full=full)
-        seconds = time.perf_counter() - started
-    console.print(
-        f"metrics stage: {run.creators:,} creators profiled, {run.recomputed:,} recomputed "
-        f"(profile version {run.profile_version}) in {seconds:.1f} s."
-    )
+
+    def report(name: str, run: Any, seconds: float) -> None:
+        if name == "metrics":
+            what = (
+                f"{run.creators:,} creators profiled, {run.recomputed:,} recomputed "
+                f"(profile version {run.profile_version})"
+            )
+        elif name == "authenticity":
+            what = (
+                f"{run.accounts_scored:,} audience accounts scored, {run.pods:,} pods "
+                f"({run.pod_members:,} creators), AQS for {run.creators:,} creators"
+            )
+        else:
+            what = (
+                f"{run.posts:,} posts and {run.comments:,} comments read, niches for "
+                f"{run.creators_classified:,} creators, languages and markets for {run.creators:,}"
+            )
+        console.print(f"{name} stage: {what} in {seconds:.1f} s.")
+
+    stages = STAGES if stage is Stage.all else (stage.value,)
+    with connect(settings.db, settings=settings) as store, progress_bar() as update:
+        run_profile(store, stages=stages, full=full, progress=update, report=report)

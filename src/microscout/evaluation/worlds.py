@@ -8,7 +8,7 @@ from pathlib import Path
 
 from microscout.config import Settings
 from microscout.ingest import ingest_files
-from microscout.metrics import profile_creators
+from microscout.profile import run_profile
 from microscout.sample import generate_world
 from microscout.store import Store, connect
 
@@ -42,7 +42,7 @@ def build_world(spec: WorldSpec, root: Path) -> Store:
     settings = Settings(db=str(root / f"eval-{spec.seed}.duckdb"))
     store = connect(settings.db, settings=settings)
     ingest_files(store, [folder], workspace=settings.workspace)
-    profile_creators(store)
+    run_profile(store)
     return store
 
 

@@ -339,7 +339,7 @@ class Lake:
         tmp = _hidden(self.root, name, "tmp")
         try:
             full = expr.select(
-                *[expr[c].cast(t) if c in expr.columns else ibis.null(t).name(c) for c, t in tdef.columns.items()]
+                *[expr[c].cast(t).name(c) if c in expr.columns else ibis.null(t).name(c) for c, t in tdef.columns.items()]
             )
             self._write(tdef, full, tmp)
             rows = sum(pq.read_metadata(f).num_rows for f in tmp.glob("part-*.parquet"))
@@ -366,13 +366,13 @@ class Lake:
             )
         else:
             joined = new
-        fresh = joined.select(*[joined[c].cast(t) for c, t in tdef.columns.items()])
+        fresh = joined.select(*[joined[c].cast(t).name(c) for c, t in tdef.columns.items()])
         kept = old.anti_join(new.select(*key), key).select(*tdef.columns)
         return kept.union(fresh)
 
     def _write(self, tdef: TableDef, expr: ibis.Table, folder: Path) -> None:
         """Compute ``expr`` into a new dataset folder with exactly ``tdef``'s Arrow types."""
-        expr = expr.select(*[expr[c].cast(t) for c, t in tdef.columns.items()])
+        expr = expr.select(*[expr[c].cast(t).name(c) for c, t in tdef.columns.items()])
         if self.engine == "duckdb":
             assert self._raw is not None
             self.con._run_pre_execute_hooks(expr)  # registers in-memory tables with the connection

@@ -267,6 +267,26 @@ TABLES: dict[str, TableDef] = {
             extras=JSON,
         ),
         _t(
+            "creator_niche_scores",
+            ("platform", "creator_id", "niche"),
+            "A creator's score for every niche of the taxonomy (text stage); searched by briefs.",
+            platform=STR,
+            creator_id=STR,
+            niche=STR,
+            score=FLOAT,
+        ),
+        _t(
+            "creator_markets",
+            ("platform", "creator_id", "kind", "country"),
+            "Market shares per creator (text stage): kind = home (market inference scores) or audience "
+            "(where the audience is); searched by briefs.",
+            platform=STR,
+            creator_id=STR,
+            kind=STR,
+            country=STR,
+            share=FLOAT,
+        ),
+        _t(
             "comment_signals",
             ("platform", "comment_id"),
             "Derived text signals of a comment (language, sentiment), written by the text stage.",
