@@ -339,7 +339,10 @@ class Lake:
         tmp = _hidden(self.root, name, "tmp")
         try:
             full = expr.select(
-                *[expr[c].cast(t).name(c) if c in expr.columns else ibis.null(t).name(c) for c, t in tdef.columns.items()]
+                *[
+                    expr[c].cast(t).name(c) if c in expr.columns else ibis.null(t).name(c)
+                    for c, t in tdef.columns.items()
+                ]
             )
             self._write(tdef, full, tmp)
             rows = sum(pq.read_metadata(f).num_rows for f in tmp.glob("part-*.parquet"))
