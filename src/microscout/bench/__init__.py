@@ -183,7 +183,8 @@ def write_doc(result: dict[str, Any], command: str, path: Path = DOC) -> None:
         "# Benchmarks",
         "",
         "Rewritten by `make bench` from one run on the machine named; re-run to re-measure. "
-        "Text processing (language ID, brand safety, sentiment, embeddings): [benchmarks-text.md](benchmarks-text.md).",
+        "Text processing (language ID, brand safety, sentiment, embeddings): [benchmarks-text.md](benchmarks-text.md); "
+        "planning (HiGHS vs greedy): [benchmarks-plan.md](benchmarks-plan.md).",
         "",
         f"Command: `{command}`  ",
         f"Machine: {result['machine']}",
