@@ -4,6 +4,8 @@ set -euo pipefail
 need=()
 # Java 17 runs the Spark engine tests.
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+# Debian Chromium and a font run the Playwright browser tests (never `playwright install`).
+[ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

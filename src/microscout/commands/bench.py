@@ -39,3 +39,42 @@ def bench_metrics_cmd(
         f"core_vs_sql {result['core_vs_sql']}, speedup_vs_pandas {result['speedup_vs_pandas']}, "
         f"peak RSS {result['peak_rss_mb']:,} MB"
     )
+
+
+@bench_app.command("text")
+@handle_errors
+def bench_text_cmd(
+    texts: Annotated[int, typer.Option("--texts", help="Captions and comments to time.")] = 200_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Time language ID, brand safety, sentiment and creator embeddings on sample-world texts."""
+    from microscout.bench.text import bench_text
+
+    with progress_bar() as update:
+        result = bench_text(texts=texts, progress=update)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    for key in ("texts", "language_per_s", "safety_per_s", "sentiment_per_s", "creators_embedded_per_s"):
+        value = result[key]
+        console.print(f"{key:>24}: {'—' if value is None else f'{value:,}'}")
+
+
+@bench_app.command("api")
+@handle_errors
+def bench_api_cmd(
+    creators: Annotated[int, typer.Option("--creators", help="Profiled creators the server holds.")] = 100_000,
+    seconds: Annotated[float, typer.Option("--seconds", help="How long the load runs.")] = 60.0,
+    connections: Annotated[int, typer.Option("--connections", help="Concurrent connections.")] = 16,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Load the creator-search endpoint of a served sample world (one pinned load-generator core)."""
+    from microscout.bench.api import bench_api
+
+    with progress_bar() as update:
+        result = bench_api(creators=creators, seconds=seconds, connections=connections, progress=update)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    for key in ("requests", "errors", "rps", "p50_ms", "p99_ms"):
+        console.print(f"{key:>10}: {result[key]}")
