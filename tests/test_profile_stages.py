@@ -40,8 +40,20 @@ def test_every_post_and_comment_gets_signals(world: Store) -> None:
     assert q(world, "SELECT count(*) FROM post_signals") == q(world, "SELECT count(*) FROM posts")
     with_text = q(world, "SELECT count(*) FROM comments WHERE text IS NOT NULL")
     assert q(world, "SELECT count(*) FROM comment_signals") == with_text
-    labels = {r[0] for r in q(world, "SELECT DISTINCT sentiment_label FROM comment_signals")}
+    labels = {
+        r[0] for r in q(world, "SELECT DISTINCT sentiment_label FROM comment_signals WHERE sentiment_label NOT NULL")
+    }
     assert labels <= {"negative", "neutral", "positive"} and len(labels) >= 2
+    # sentiment for each creator's 10 most recent comments, language for all of them
+    per_creator = q(
+        world,
+        """SELECT max(n) FROM (SELECT p.creator_id, count(*) AS n FROM comment_signals s
+           JOIN comments c USING (platform, comment_id)
+           JOIN posts p ON p.platform = c.platform AND p.post_id = c.post_id
+           WHERE s.sentiment IS NOT NULL GROUP BY 1)""",
+    )[0][0]
+    assert per_creator == 10
+    assert q(world, "SELECT count(*) FROM comment_signals WHERE language IS NULL") == [(0,)]
 
 
 def test_languages_markets_and_niches_match_the_planted_truth(world: Store) -> None:

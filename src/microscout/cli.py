@@ -170,6 +170,7 @@ from microscout.commands import plan as _plan  # noqa: E402,F401
 from microscout.commands import serve as _serve  # noqa: E402,F401
 from microscout.commands import text as _text  # noqa: E402,F401
 from microscout.commands import text_niche as _text_niche  # noqa: E402,F401
+from microscout.commands import text_sentiment as _text_sentiment  # noqa: E402,F401
 from microscout.commands import vet as _vet  # noqa: E402,F401
 
 
