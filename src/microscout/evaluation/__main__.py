@@ -7,7 +7,11 @@ import time
 from pathlib import Path
 
 from microscout.config import Settings
-from microscout.evaluation import calibration, coverage
+from microscout.evaluation import accounts as accounts_eval
+from microscout.evaluation import authenticity, calibration, coverage, markets, niche, shortlist
+from microscout.evaluation import language as language_eval
+from microscout.evaluation import planning as planning_eval
+from microscout.evaluation import sentiment as sentiment_eval
 from microscout.evaluation.worlds import EVAL_WORLDS, build_world, temporary_root
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "accuracy.md"
@@ -22,6 +26,14 @@ def main() -> int:
         try:
             sections.append(calibration.section(worlds, settings.eval_data))
             sections.append(coverage.section(worlds, settings.eval_data))
+            sections.append(niche.section(worlds, settings.eval_data))
+            sections.append(accounts_eval.section(settings.eval_data))
+            sections.append(authenticity.section(worlds))
+            sections.append(markets.section(worlds))
+            sections.append(language_eval.section(settings.eval_data))
+            sections.append(shortlist.section(worlds))
+            sections.append(planning_eval.section(worlds))
+            sections.append(sentiment_eval.section(settings.eval_data))
         finally:
             for _, store in worlds:
                 store.close()
