@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import logging
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -245,7 +246,7 @@ def for_each(
 
 
 # ---- the base class -----------------------------------------------------------------------------
-class Source:
+class Source(ABC):
     """A platform connector. Subclasses set the class attributes and implement :meth:`pages`."""
 
     name: ClassVar[str] = ""
@@ -277,8 +278,9 @@ class Source:
             http.describe_error = self.describe_error
 
     # ---- to implement ----------------------------------------------------------------------
+    @abstractmethod
     def pages(self, request: Request, state: State) -> Iterator[Page]:
-        raise NotImplementedError
+        """The pages of records ``request`` yields, resuming from ``state``."""
 
     def describe_error(self, response: Any) -> ApiProblem | None:
         """Read the platform's documented error body (override per platform)."""

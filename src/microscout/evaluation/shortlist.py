@@ -54,9 +54,7 @@ def judge(store: Store, brief: dict[str, Any]) -> dict[str, float]:
     lo, hi = parsed.followers.min, parsed.followers.max
     rows = store.raw.execute("SELECT platform, creator_id, followers FROM creators").fetchall()
     followers = {(p, c): f for p, c, f in rows}
-    total_relevant = sum(
-        1 for k in truth if k[0] in platforms and lo <= (followers.get(k) or 0) <= hi and relevant(k)
-    )
+    total_relevant = sum(1 for k in truth if k[0] in platforms and lo <= (followers.get(k) or 0) <= hi and relevant(k))
     dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
     ideal = sum(1 / math.log2(i + 2) for i in range(min(K, total_relevant)))
     return {

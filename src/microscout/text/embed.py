@@ -23,6 +23,7 @@ arguments.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -61,14 +62,15 @@ def _normalise_rows(x: np.ndarray) -> np.ndarray:
     return x
 
 
-class _BatchedEmbedder:
+class _BatchedEmbedder(ABC):
     """Shared batching, empty-text and normalisation logic; subclasses implement ``_encode``."""
 
     name: str = ""
     dim: int = 0
 
-    def _encode(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Embed non-empty texts (one row each)."""
 
     def embed(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         if isinstance(texts, str):
