@@ -141,6 +141,9 @@ PROFILE_COLUMNS = (
     "home_market_confidence", "content_language", "unsafe_post_share", "unsafe_posts", "safety_categories",
 )  # fmt: skip
 UNSAFE_PENALTY_MAX = 0.5
+# flag a creator whose AQS is within this many points above the brief's minimum and whose interval
+# reaches below it (small follower samples give most creators wide intervals: flag only the close calls)
+BORDERLINE_AQS = 10.0
 
 
 def candidates_expr(store: Store, brief: Brief) -> ibis.Table:
@@ -410,8 +413,13 @@ def _row(r: dict[str, Any], brief: Brief, weights: dict[str, float], effective: 
         cats = ", ".join(r.get("safety_categories") or []) or "unsafe content"
         penalty = min(UNSAFE_PENALTY_MAX, 2 * float(r["unsafe_post_share"]))
         flags.append(f"brand safety: {r.get('unsafe_posts')} post(s) flagged ({cats}): score −{100 * penalty:.0f} %")
-    if r.get("aqs") is not None and brief.min_quality is not None and r["aqs_low"] < brief.min_quality:
-        flags.append(f"AQS interval reaches below the brief's minimum {brief.min_quality:g}")
+    if (
+        r.get("aqs") is not None
+        and brief.min_quality is not None
+        and r["aqs_low"] < brief.min_quality
+        and r["aqs"] < brief.min_quality + BORDERLINE_AQS
+    ):
+        flags.append(f"borderline audience quality: AQS interval reaches below {brief.min_quality:g}")
     return {
         "platform": r["platform"],
         "creator_id": r["creator_id"],
