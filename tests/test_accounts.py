@@ -22,7 +22,7 @@ from microscout.authenticity import (
     reliability_table,
     train_model,
 )
-from microscout.authenticity.accounts import BUNDLED, binary_metrics, expected_calibration_error
+from microscout.authenticity.accounts import BUNDLED, binary_metrics, expected_calibration_error, train_files
 from microscout.authenticity.features import feature_matrix, features_for
 from microscout.authenticity.rules import rule_flags
 from microscout.cli import app
@@ -79,9 +79,7 @@ def labeled_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def trained(labeled_csv: Path) -> AccountModel:
     """Trained once per module with the default seed, as ``audience train`` does."""
-    table = read_accounts(labeled_csv, labeled=True)
-    assert table.labels is not None
-    return train_model(table.accounts, table.labels)
+    return train_files([labeled_csv])
 
 
 # ------------------------------------------------------------------------------- reading files
@@ -193,11 +191,13 @@ def test_train_classify_evaluate_through_the_cli(
     assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc", "brier"}
     assert metrics["roc_auc"] > 0.8 and report["reliability"]
 
-    result = runner.invoke(app, ["audience", "evaluate", "--labeled", str(labeled_csv), "--cv", "3", "-f", "json"])
+    small = tmp_path / "small.csv"
+    synthetic_accounts(90, seed=4).to_csv(small, index=False)
+    result = runner.invoke(app, ["audience", "evaluate", "--labeled", str(small), "--cv", "2", "-f", "json"])
     assert result.exit_code == 0, result.output
     cv = json.loads(result.output)[0]
-    assert cv["evaluation"] == "3-fold cross-validation"
-    assert {m["metric"]: m["mean"] for m in cv["metrics"]}["roc_auc"] > 0.75
+    assert cv["evaluation"] == "2-fold cross-validation" and cv["rows"] == 90
+    assert {m["metric"]: m["mean"] for m in cv["metrics"]}["roc_auc"] > 0.7
 
     result = runner.invoke(app, ["audience", "evaluate", "--labeled", str(labeled_csv), "--model", "rules"])
     assert result.exit_code == 0 and "Reliability" in result.output and "f1" in result.output
@@ -246,26 +246,28 @@ def test_load_model_rejects_other_files(tmp_path: Path) -> None:
 
 
 def test_calibration_on_held_out_accounts() -> None:
-    train = synthetic_accounts(1500, seed=11)
-    test = synthetic_accounts(1500, seed=12)
+    train = synthetic_accounts(1200, seed=11)
+    test = synthetic_accounts(3000, seed=12)
     model = train_model(train.drop(columns=["is_fake"]), train["is_fake"].to_numpy(), seed=4)
     y = test["is_fake"].to_numpy()
     p = model.predict_proba(test.drop(columns=["is_fake"]))
-    for row in reliability_table(y, p):
-        if row["n"] >= 50:
-            assert abs(row["mean_p_fake"] - row["observed_fake_rate"]) < 0.12, row
-    assert expected_calibration_error(y, p) < 0.06
+    table = reliability_table(y, p)
+    assert sum(r["n"] for r in table) == len(y)
+    for row in table:
+        if row["n"] >= 50:  # allowed gap: 0.05 of model error plus three standard errors of the observed rate
+            p_bin = row["mean_p_fake"]
+            tolerance = 0.05 + 3 * np.sqrt(p_bin * (1 - p_bin) / row["n"])
+            assert abs(p_bin - row["observed_fake_rate"]) < tolerance, row
+    assert expected_calibration_error(y, p) < 0.05
     assert abs(p.mean() - y.mean()) < 0.03
 
 
 def test_routing_sends_each_account_to_the_member_with_its_columns(labeled_csv: Path, tmp_path: Path) -> None:
-    rich = synthetic_accounts(200, seed=21)
-    rich["like_rate_pct"] = np.where(rich["is_fake"] == 1, 1.0, 12.0) + np.random.default_rng(0).normal(0, 1, 200)
+    rich = synthetic_accounts(100, seed=21)
+    rich["like_rate_pct"] = np.where(rich["is_fake"] == 1, 1.0, 12.0) + np.random.default_rng(0).normal(0, 1, 100)
     rich = rich.drop(columns=["is_private", "username_length", "username_digits"])
     rich_path = tmp_path / "rich.csv"
     rich.to_csv(rich_path, index=False)
-    from microscout.authenticity.accounts import train_files
-
     model = train_files([labeled_csv, rich_path], seed=5)
     assert len(model.members) == 2
     eight = synthetic_accounts(5, seed=6).drop(columns=["is_fake"])

@@ -54,11 +54,14 @@ def score_accounts(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> int:
     """Score every account not yet scored with the same features and model; return how many."""
-    from microscout.authenticity.accounts import classify, load_model
+    from pathlib import Path
+
+    from microscout.authenticity.accounts import BUNDLED, classify, load_model
 
     clf = load_model(None if model == "default" else model)
-    digest = hashlib.sha1(str(getattr(clf, "booster_text", clf.name)).encode()).hexdigest()[:10]
-    model_id = f"{clf.name}@{digest}"
+    source = BUNDLED if model == "default" else Path(model)
+    digest = hashlib.sha1(source.read_bytes()).hexdigest()[:10] if source.is_file() else "builtin"
+    model_id = f"{clf.name}@{digest}"  # a retrained model scores every account again
     accounts = src.table("audience_accounts")
     accounts = accounts.mutate(input_fingerprint=_fingerprint(accounts, model_id))
     stored = src.table("audience_scores").select("platform", "account_id", "input_fingerprint")
@@ -73,7 +76,7 @@ def score_accounts(
         frame: pd.DataFrame = batch.to_pandas()
         verdict = classify(clf, frame)
         p_fake = verdict["p_fake"].to_numpy(dtype=float, na_value=float("nan"))
-        mass = verdict["mass_follower"].to_numpy(dtype=bool)
+        mass = verdict["mass_follower"].fillna(False).to_numpy(dtype=bool)
         pending.append(
             pa.table(
                 {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -130,13 +131,13 @@ def evaluate_cmd(
             p, fold = cross_validate(table.accounts, y, folds=cv, groups=table.groups, seed=seed, progress=update)
         summary = cv_metrics(y, p, fold, THRESHOLD)
         name, threshold = f"{cv}-fold cross-validation", THRESHOLD
-        metric_rows = [{"metric": m, **{k: round(v, 4) for k, v in s.items()}} for m, s in summary.items()]
+        metric_rows = [{"metric": m, **{k: _num(v) for k, v in s.items()}} for m, s in summary.items()]
         columns = ["metric", "mean", "sd", "pooled"]
     else:
         scorer = load_model(model)
         p = scorer.predict_proba(table.accounts)
         name, threshold = f"{scorer.name} model", scorer.threshold
-        metric_rows = [{"metric": m, "value": round(v, 4)} for m, v in binary_metrics(y, p, threshold).items()]
+        metric_rows = [{"metric": m, "value": _num(v)} for m, v in binary_metrics(y, p, threshold).items()]
         columns = ["metric", "value"]
     reliability = [
         {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in reliability_table(y, p)
@@ -148,7 +149,7 @@ def evaluate_cmd(
         "rows": len(y),
         "fake": int(y.sum()),
         "threshold": threshold,
-        "expected_calibration_error": round(ece, 4),
+        "expected_calibration_error": _num(ece),
     }
     if output is OutputFormat.json:
         emit([{**info, "metrics": metric_rows, "reliability": reliability}], output)
@@ -165,3 +166,8 @@ def evaluate_cmd(
     )
     emit(metric_rows, output, title="Fake class (1 = fake)", columns=columns)
     emit(reliability, output, title=f"Reliability (expected calibration error {ece:.4f})")
+
+
+def _num(value: float) -> float | None:
+    """Rounded for display; None (empty, JSON null) when undefined, e.g. ROC-AUC on one class."""
+    return round(value, 4) if math.isfinite(value) else None
