@@ -209,7 +209,9 @@ def niche_rows(niches: pa.Table) -> pa.Table:
 
 
 def _lang_json(t: ir.Table) -> ir.Table:
-    ranked = t.mutate(_rn=ibis.row_number().over(group_by=[t.platform, t.creator_id], order_by=t.share.desc()))
+    ranked = t.mutate(
+        _rn=ibis.row_number().over(group_by=[t.platform, t.creator_id], order_by=[t.share.desc(), t.language])
+    )
     ranked = ranked.filter(ranked._rn < 5)
     item = ibis.literal('"').concat(ranked.language, '": ', ranked.share.round(3).cast("string"))
     g = ranked.group_by(KEYS).aggregate(
