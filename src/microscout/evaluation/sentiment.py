@@ -197,7 +197,7 @@ def model_card(figures: dict[str, Any]) -> str:
             "test split is held back and was not used.",
             "",
             "## Model",
-            "1. Normalisation: `@mentions` → `@user`, URLs → `http`, HTML entities and literal `\\uXXXX` escapes "
+            "1. Normalisation: `@mentions` → `@user`, URLs → `http`, HTML entities and literal `\\u00e9`-style escapes "
             "decoded, a character repeated 4+ times cut to 3, emoji turned into word tokens "
             "(`emo_red_heart`, skin tones dropped); texts cut to 1,000 characters.",
             "2. Base models: a linear SVM on character n-grams (`char_wb` 2–5, TF-IDF, sublinear tf, ≤ 200 k "

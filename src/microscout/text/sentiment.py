@@ -4,7 +4,7 @@ The bundled model (``models/sentiment.npz``) is a stacked ensemble trained on th
 (8 languages, see ``docs/model-card-sentiment.md``):
 
 1. every text is normalised (:func:`normalise`: ``@mentions`` → ``@user``, URLs → ``http``, HTML
-   entities and literal ``\\uXXXX`` escapes decoded, letters repeated 4+ times cut to 3) and its
+   entities and literal ``\\u00e9``-style escapes decoded, letters repeated 4+ times cut to 3) and its
    emoji are turned into word tokens (``emo_red_heart``);
 2. three base models score it: a linear SVM on character n-grams (``char_wb`` 2–5, TF-IDF), a
    linear SVM on word 1–2-grams (TF-IDF) and a logistic regression on the multilingual USE
