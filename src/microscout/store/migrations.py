@@ -77,6 +77,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1_to_2,
     2: _additive_only,
     3: _additive_only,  # v4: audience_scores, creator_pods, AQS columns
+    4: _additive_only,  # v5: campaign tracking, outreach, proofs, alert rules and deliveries, schedules
 }
 
 
