@@ -525,9 +525,9 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model class that validates the mapping found at ``loc`` inside a brief."""
-    current: Any = Brief
+def _model_at(loc: tuple[int | str, ...], root: type[BaseModel] | None = None) -> type[BaseModel] | None:
+    """The model class that validates the mapping found at ``loc`` inside ``root`` (a brief by default)."""
+    current: Any = root or Brief
     for part in loc:
         if isinstance(part, int):
             continue
@@ -550,15 +550,15 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _describe(error: Any) -> str:
-    """One line for one pydantic error: ``field.path: problem``."""
+def _describe(error: Any, root: type[BaseModel] | None = None) -> str:
+    """One line for one pydantic error: ``field.path: problem`` (``root``: the model validated)."""
     loc = tuple(error["loc"])
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         loc, name = loc[:-1], loc[-1]
-        model = _model_at(loc)
+        model = _model_at(loc, root)
         allowed = ", ".join(model.model_fields) if model else ""
         problem = f"unknown field {name!r}" + (f" (allowed: {allowed})" if allowed else "")
     elif kind == "missing":

@@ -162,6 +162,7 @@ def main_callback(
 # ---------------------------------------------------------------------------------- commands
 from microscout.commands import audience as _audience  # noqa: E402,F401
 from microscout.commands import bench as _bench  # noqa: E402,F401
+from microscout.commands import campaign as _campaign  # noqa: E402,F401
 from microscout.commands import connectors as _connectors  # noqa: E402,F401
 from microscout.commands import data as _data  # noqa: E402,F401  (registers commands)
 from microscout.commands import discover as _discover  # noqa: E402,F401

@@ -250,7 +250,8 @@ class Store:
         if not rows:
             return UpsertCounts()
         tdef = table_def(name)
-        frame = pa.Table.from_pylist(rows, schema=_arrow_schema(tdef, list(rows[0])))
+        columns = list(dict.fromkeys(k for row in rows for k in row))  # every key of every row, in order
+        frame = pa.Table.from_pylist(rows, schema=_arrow_schema(tdef, columns))
         return self.upsert(name, frame, workspace=workspace)
 
     def upsert_expr(self, name: str, expr: ibis.Table) -> int:

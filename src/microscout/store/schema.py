@@ -461,6 +461,7 @@ TABLES: dict[str, TableDef] = {
             value=STR,
             language=STR,
             market=STR,
+            placement_id=STR,
         ),
         _t(
             "deals",
