@@ -45,6 +45,18 @@ def test_demo_end_to_end_on_a_tiny_world(runner, tmp_path):
     finally:
         store.close()
 
+    campaign_html = (out / "campaign-report.html").read_text()
+    assert "<svg" in campaign_html and "<script" not in campaign_html.lower()
+    assert (out / "campaign-report.pdf").read_bytes().startswith(b"%PDF")
+    assert "Campaign " in result.stdout and "deliverables" in result.stdout
+    store = connect(str(out / "microscout.duckdb"))
+    try:
+        roles = dict(store.raw.execute("SELECT role, count(*) FROM campaign_posts GROUP BY role").fetchall())
+        assert roles.get("deliverable", 0) > 0 and roles.get("ugc", 0) > 0
+        assert store.count("campaign_sales", workspace="default") > 0
+        assert store.count("campaign_texts", workspace="default") > 0
+    finally:
+        store.close()
     html = (out / "report.html").read_text()
     assert "<script" not in html.lower()
     assert not re.search(r"https?://", html)

@@ -55,12 +55,36 @@ def _post(platform, post_id, creator_id, caption, *, kind="post", days=0.0, hash
 POSTS = [
     # deliverables: BR reel disclosed with #publi; BR story with only #parceria (ambiguous, late);
     # DE video with #werbung; JP post disclosed by the phrase 広告 inside Japanese text
-    _post("instagram", "d1", "ig1", "Meu protetor solar favorito @solaraskin", kind="reel", views=30_000,
-          hashtags=["SolaraSummer", "publi"], mentions=["solaraskin"]),
-    _post("instagram", "d2", "ig1", "Rotina da manhã #parceria #solarasummer", kind="story", days=12,
-          likes=None, comments=None, views=5_000),
-    _post("tiktok", "d3", "tt1", "Meine Solara Sonnencreme im Test #werbung", kind="video", views=80_000,
-          hashtags=["solarasummer"]),
+    _post(
+        "instagram",
+        "d1",
+        "ig1",
+        "Meu protetor solar favorito @solaraskin",
+        kind="reel",
+        views=30_000,
+        hashtags=["SolaraSummer", "publi"],
+        mentions=["solaraskin"],
+    ),
+    _post(
+        "instagram",
+        "d2",
+        "ig1",
+        "Rotina da manhã #parceria #solarasummer",
+        kind="story",
+        days=12,
+        likes=None,
+        comments=None,
+        views=5_000,
+    ),
+    _post(
+        "tiktok",
+        "d3",
+        "tt1",
+        "Meine Solara Sonnencreme im Test #werbung",
+        kind="video",
+        views=80_000,
+        hashtags=["solarasummer"],
+    ),
     _post("instagram", "d4", "ig2", "この広告は#solarasummer の日焼け止めです", kind="post"),
     # UGC in Arabic and Hindi, a competitor-only post, a UGC post naming a competitor too
     _post("instagram", "u1", "ig3", "أحب واقي الشمس الجديد #SolaraSummer", likes=50, comments=5),
@@ -452,3 +476,11 @@ def test_campaign_cli_bad_input_is_one_line(runner, settings, tmp_path):
     assert result.output.startswith("Error: ") and "start" in result.output and result.output.count("\n") == 1
     missing = runner.invoke(app, ["campaign", "show", "nope", "--db", settings.db])
     assert missing.exit_code == 1 and "no campaign 'nope'" in missing.output
+
+
+def test_the_example_campaign_file_is_valid():
+    from microscout.tracking import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / "campaign.yaml")
+    assert spec.tracking.code_prefix == "SOLARA" and len(spec.placements) == 2
+    assert spec.placements[0].promo_code == "ANA10" and spec.tracking.keywords["pt"] == ["protetor solar solara"]

@@ -1,4 +1,5 @@
-"""The end-to-end demo: sample world → ingest → profile → search → HTML report."""
+"""The end-to-end demo: sample world → ingest → profile → search → HTML report → plan → campaign
+(simulated posts, UGC, comments and sales) → tracking → campaign report (HTML and PDF)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from typing import Any
 
 from microscout.brief import Brief
 from microscout.config import Settings
+from microscout.demo_campaign import CampaignDemo, run_campaign_demo
 from microscout.ingest import IngestResult, ingest_files
 from microscout.matching import SearchResult, search
 from microscout.profile import run_profile
 from microscout.report.html import render_search_report, write_report
 from microscout.sample import generate_world
+from microscout.sample._common import NOW as WORLD_NOW_UTC
 from microscout.store import connect, utcnow
 
+WORLD_NOW = WORLD_NOW_UTC.replace(tzinfo=None)  # the sample world's "now" (stored timestamps are naive UTC)
 Progress = Callable[[str, int, int], None]
 Step = Callable[[str], Any]
 
@@ -31,6 +35,7 @@ class DemoResult:
     profiled: dict[str, Any]
     search: SearchResult
     seconds: dict[str, float]
+    campaign: CampaignDemo | None = None
 
 
 def scatter_points(store: Any, limit: int = 5000) -> list[dict[str, Any]]:
@@ -117,6 +122,10 @@ def run_demo(
         )
         report_path = out / "report.html"
         write_report(report_path, html)
+        t = time.perf_counter()
+        say("Planning, booking and tracking a simulated campaign")
+        campaign = run_campaign_demo(store, out, brief, settings=settings, now=WORLD_NOW)
+        seconds["campaign"] = time.perf_counter() - t
     finally:
         store.close()
-    return DemoResult(db_path, report_path, world, ingested, profiled, result, seconds)
+    return DemoResult(db_path, report_path, world, ingested, profiled, result, seconds, campaign)

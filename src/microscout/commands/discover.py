@@ -193,7 +193,7 @@ def demo_cmd(
     posts_per_creator: Annotated[int, typer.Option("--posts-per-creator")] = 30,
     seed: Annotated[int, typer.Option("--seed")] = 7,
 ) -> None:
-    """Run the whole flow on a sample world and write demo/report.html."""
+    """Run the whole flow on a sample world: demo/report.html (shortlist) and demo/campaign-report.html/.pdf."""
     from microscout.brief import load_brief
     from microscout.demo import run_demo
 
@@ -219,6 +219,19 @@ def demo_cmd(
     )
     for note in result.search.notes:
         console.print(f"[dim]note: {note}[/dim]")
+    if result.campaign is not None:
+        c = result.campaign
+        s = c.summary
+        console.print(
+            f"Campaign {c.campaign_id}: {s['deliverables_delivered']}/{s['deliverables_expected']} deliverables "
+            f"({s['late']} late, {s['missing']} missing), {s['disclosure_issues']} disclosure issue(s), "
+            f"{s['ugc_posts']} UGC posts, EMV {s['emv']:,.0f} USD, ROAS {s['roas'] if s['roas'] is not None else '—'}",
+            highlight=False,
+        )
+        for note in c.notes:
+            console.print(f"[dim]note: {note}[/dim]")
+    campaign_paths = f"\nCampaign report: {result.campaign.html} and {result.campaign.pdf}" if result.campaign else ""
     console.print(
-        f"Store:  {result.db_path}\nReport: {result.report_path}\nDone in {time.perf_counter() - started:.0f} s."
+        f"Store:  {result.db_path}\nReport: {result.report_path}{campaign_paths}\n"
+        f"Done in {time.perf_counter() - started:.0f} s."
     )

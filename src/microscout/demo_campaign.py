@@ -1,0 +1,140 @@
+"""The demo's campaign: plan the brief, book the plan, simulate what the campaign produced, track
+it, import its sales and write ``campaign-report.html`` and ``.pdf``.
+
+When the brief cannot be met on the small demo world (its markets' budget shares assume more, and
+dearer, creators than a few thousand offer), the demo plans again without the budget shares, then
+without the minimum creator counts, and says so; if even that fails, the campaign books the
+best-value candidates of each target market within the budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from microscout.brief import Brief
+from microscout.config import Settings
+from microscout.ingest import ingest_files
+from microscout.plan import Candidates, PlanOptions, candidates_for_plan, plan_brief, save_plan
+from microscout.report.campaign import write_campaign_report
+from microscout.sample.campaign import simulate_campaign
+from microscout.store import Store
+from microscout.tracking import campaign_results, create_campaign, import_sales, parse_spec, track_campaign
+
+__all__ = ["CampaignDemo", "campaign_spec", "run_campaign_demo"]
+
+PER_MARKET_FALLBACK = 3
+
+
+def _without_shares(brief: Brief) -> Brief:
+    return brief.model_copy(update={"markets": [m.model_copy(update={"budget_share": None}) for m in brief.markets]})
+
+
+def _without_minimums(brief: Brief) -> Brief:
+    markets = [m.model_copy(update={"budget_share": None, "min_creators": None}) for m in brief.markets]
+    return brief.model_copy(update={"markets": markets})
+
+
+_RELAXATIONS = (
+    (_without_shares, "planning again without the markets' budget shares"),
+    (_without_minimums, "planning again without the markets' minimum creator counts"),
+)
+
+
+@dataclass
+class CampaignDemo:
+    campaign_id: str
+    plan_id: str | None
+    html: Path
+    pdf: Path
+    summary: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def campaign_spec(brief: Brief, *, start: dt.date, due: dt.date, plan_id: str | None) -> dict[str, Any]:
+    """A campaign file for ``brief``: the brand as hashtag, mention and keyword, per-creator codes."""
+    slug = re.sub(r"[^0-9a-z]+", "", brief.brand.lower())
+    word = re.sub(r"[^0-9A-Z]+", "", brief.brand.split()[0].upper()) or "CODE"
+    return {
+        "name": f"{brief.brand} — launch",
+        "brand": brief.brand,
+        "start": start.isoformat(),
+        "due": due.isoformat(),
+        "currency": brief.budget.currency,
+        "budget": float(brief.budget.amount),
+        **({"plan": plan_id} if plan_id else {}),
+        "tracking": {
+            "hashtags": [f"{slug}summer", slug],
+            "mentions": [slug],
+            "keywords": {"*": [brief.brand.lower()]},
+            "competitors": list(brief.competitors),
+            "code_prefix": word,
+        },
+    }
+
+
+def _fallback_placements(brief: Brief, cands: Candidates) -> list[dict[str, Any]]:
+    """The best-value candidates of each target market (up to 3 each) within the budget, at their
+    estimated prices."""
+    wanted = {m.country for m in brief.markets}
+    frame = cands.frame.sort_values("value", ascending=False)
+    counts: dict[str, int] = {}
+    spent = Decimal(0)
+    out = []
+    for row in frame.itertuples(index=False):
+        market = str(row.market)
+        price = Decimal(str(row.price_mid))
+        if market not in wanted or counts.get(market, 0) >= PER_MARKET_FALLBACK:
+            continue
+        if spent + price > Decimal(str(brief.budget.amount)):
+            continue
+        counts[market] = counts.get(market, 0) + 1
+        spent += price
+        out.append(
+            {
+                "creator": str(row.creator),
+                "market": market,
+                "deliverables": [{"kind": d.kind, "count": d.count} for d in brief.deliverables],
+                "fee": float(price),
+            }
+        )
+    return out
+
+
+def run_campaign_demo(store: Store, out: Path, brief: Brief, *, settings: Settings, now: dt.datetime) -> CampaignDemo:
+    """Plan, book, simulate, ingest, track, import sales and report (see the module doc)."""
+    workspace = settings.workspace
+    notes: list[str] = []
+    cands = candidates_for_plan(store, brief, workspace=workspace, day=now.date())
+    options = PlanOptions(time_limit=20)
+    plan = plan_brief(store, brief, workspace=workspace, options=options, save=False, candidates=cands)
+    for relax, why in _RELAXATIONS:
+        if plan.feasible:
+            break
+        notes.append(f"the plan is {plan.status} on this small world ({'; '.join(plan.explanation[:1])}): {why}")
+        brief = relax(brief)
+        plan = plan_brief(store, brief, workspace=workspace, options=options, save=False, candidates=cands)
+    plan_id = save_plan(store, plan, workspace=workspace) if plan.feasible else None
+    spec = campaign_spec(brief, start=(now - dt.timedelta(days=30)).date(), due=(now - dt.timedelta(days=8)).date(),
+                         plan_id=plan_id)  # fmt: skip
+    if plan_id is None:
+        spec["placements"] = _fallback_placements(brief, cands)
+        notes.append(
+            f"the plan is {plan.status} on this world: the campaign books the best-value candidates per market"
+        )
+    campaign = create_campaign(store, workspace, parse_spec(spec, "demo campaign"), now=now)
+    cid = campaign["campaign_id"]
+    folder = out / "campaign"
+    paths = simulate_campaign(store, workspace, cid, folder, now=now)
+    ingest_files(store, [paths["posts"], paths["comments"]], workspace=workspace, now=now)
+    track_campaign(store, workspace, cid, settings=settings, now=now)
+    sales = import_sales(store, workspace, cid, paths["sales"], now=now)
+    notes.append(f"sales: {sales.inserted} order(s) imported, {sales.quarantined} row(s) quarantined")
+    doc = campaign_results(store, workspace, cid, settings=settings, now=now)
+    html = write_campaign_report(doc, "html", out / "campaign-report.html")
+    pdf = write_campaign_report(doc, "pdf", out / "campaign-report.pdf")
+    return CampaignDemo(cid, plan_id, html, pdf, doc["summary"], notes)
