@@ -174,7 +174,7 @@ def test_spec_errors_name_the_field():
         parse_spec({**SPEC, "placements": [{**SPEC["placements"][0], "market": "XX"}]})
     with pytest.raises(InvalidInputError, match=r"tracking\.hashtags\[0\]: 'two words' is not a hashtag"):
         parse_spec({**SPEC, "tracking": {"hashtags": ["two words"]}})
-    with pytest.raises(InvalidInputError, match="end .* is before start"):
+    with pytest.raises(InvalidInputError, match=r"end .* is before start"):
         parse_spec({**SPEC, "end": "2026-09-01"})
     with pytest.raises(InvalidInputError, match="unknown field 'budjet'"):
         parse_spec({**SPEC, "budjet": 1})
