@@ -484,3 +484,16 @@ def test_the_example_campaign_file_is_valid():
     spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / "campaign.yaml")
     assert spec.tracking.code_prefix == "SOLARA" and len(spec.placements) == 2
     assert spec.placements[0].promo_code == "ANA10" and spec.tracking.keywords["pt"] == ["protetor solar solara"]
+
+
+def test_forgetting_a_booked_creator_keeps_the_orders_without_them(tracked, tmp_path, settings):
+    from microscout.privacy import forget_creator
+
+    store, c, _ = tracked
+    import_sales(store, WS, c["campaign_id"], _sales(tmp_path, ["o1,2026-10-11,100.00,EUR,ANA10,,"]))
+    forget_creator(store, "instagram", "ig1", workspace=WS)
+    assert store.raw.execute("SELECT count(*) FROM campaign_posts WHERE creator_id = 'ig1'").fetchone()[0] == 0
+    assert store.raw.execute("SELECT creator_id, revenue FROM campaign_sales").fetchall() == [(None, Decimal("100.00"))]
+    doc = campaign_results(store, WS, c["campaign_id"], settings=settings, now=NOW)
+    assert doc["summary"]["revenue"] == "100.00"
+    assert "[removed]" in [r["creator"].split(":")[1] for r in doc["creators"]]

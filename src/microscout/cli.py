@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from microscout.cells import safe_cell
 from microscout.config import Settings
 from microscout.errors import MicroscoutError
 
@@ -130,15 +131,6 @@ def emit(
     console.print(table)
 
 
-def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in untrusted text (CSV/XLSX injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return value
-
-
 def _fmt(value: Any) -> str:
     if value is None:
         return "—"
@@ -160,10 +152,12 @@ def main_callback(
 
 
 # ---------------------------------------------------------------------------------- commands
+from microscout.commands import alerts as _alerts  # noqa: E402,F401
 from microscout.commands import audience as _audience  # noqa: E402,F401
 from microscout.commands import bench as _bench  # noqa: E402,F401
 from microscout.commands import campaign as _campaign  # noqa: E402,F401
 from microscout.commands import connectors as _connectors  # noqa: E402,F401
+from microscout.commands import crm as _crm  # noqa: E402,F401
 from microscout.commands import data as _data  # noqa: E402,F401  (registers commands)
 from microscout.commands import discover as _discover  # noqa: E402,F401
 from microscout.commands import lake as _lake  # noqa: E402,F401

@@ -103,3 +103,14 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(
         10, ge=1, description="Login and API-key attempts per minute from one client before it gets HTTP 429."
     )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for outreach and alert e-mail (docs/working-with-creators.md); unset: no e-mail."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port (587 with STARTTLS is the usual).")
+    smtp_username: str | None = Field(
+        None,
+        description="SMTP login name; the password comes only from MICROSCOUT_SMTP_PASSWORD and is never stored.",
+    )
+    smtp_from: str | None = Field(None, description="From address of outgoing e-mail, e.g. Team <team@brand.example>.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS before logging in.")
+    proof_max_mb: int = Field(10, ge=1, le=1024, description="Largest deliverable proof file accepted, in MiB.")

@@ -149,7 +149,7 @@ def apply_comment_retention(store: Store, days: int | None, *, now: dt.datetime 
 
 # ---- forget -------------------------------------------------------------------------------------
 _KEEP_AS_REMOVED = ("placements",)  # plan and campaign entries stay, marked removed, without the creator
-_ANONYMISE = ("deals",)  # the user's own price history stays, without the creator
+_ANONYMISE = ("deals", "campaign_sales")  # the user's own prices and orders stay, without the creator
 
 
 def _tables(store: Store) -> dict[str, list[str]]:

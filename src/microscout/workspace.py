@@ -14,14 +14,17 @@ indistinguishable from a row that does not exist (:class:`~microscout.errors.Not
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from microscout.brief import Brief, parse_brief
+from microscout.cells import safe_cell
 from microscout.errors import InvalidInputError, NotFoundError
 from microscout.store import Store, utcnow
 from microscout.store.migrations import quote
@@ -29,12 +32,16 @@ from microscout.store.schema import table_def
 
 __all__ = [
     "add_list_item",
+    "add_list_items",
+    "add_list_items_from_plan",
+    "add_list_items_from_search",
     "brief_id_of",
     "create_job",
     "create_list",
     "create_note",
     "delete_list",
     "delete_note",
+    "export_list_csv",
     "get_brief",
     "get_job",
     "get_list",
@@ -45,6 +52,7 @@ __all__ = [
     "list_notes",
     "list_searches",
     "remove_list_item",
+    "resolve_list",
     "run_brief_search",
     "save_brief",
     "scoped_delete",
@@ -343,6 +351,115 @@ def remove_list_item(store: Store, workspace: str, list_id: str, *, platform: st
         raise NotFoundError(f"{platform}:{creator_id} is not on list {list_id!r}")
 
 
+def resolve_list(store: Store, workspace: str, ref: str) -> str:
+    """The id of the list ``ref`` names: a list id, or a list name unique in ``workspace``."""
+    ref = ref.strip()
+    if _ID.match(ref) and scoped_rows(store, "lists", workspace, where="list_id = ?", params=[ref]):
+        return ref
+    rows = scoped_rows(
+        store, "lists", workspace, where="lower(name) = lower(?)", params=[ref], order_by="created_at, list_id"
+    )
+    if not rows:
+        raise NotFoundError(f"no list {ref!r} in this workspace")
+    if len(rows) > 1:
+        ids = ", ".join(r["list_id"] for r in rows)
+        raise InvalidInputError(f"list name {ref!r} is ambiguous; use one of the ids {ids}")
+    return str(rows[0]["list_id"])
+
+
+def add_list_items(
+    store: Store,
+    workspace: str,
+    list_id: str,
+    creators: Iterable[tuple[str, str]],
+    *,
+    added_by: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Add ``(platform, creator_id)`` pairs to a list; creators already on it keep their entry.
+
+    Returns ``{"list_id", "added", "already"}``.
+    """
+    get_list(store, workspace, list_id)
+    existing = {
+        (r["platform"], r["creator_id"])
+        for r in scoped_rows(store, "list_items", workspace, where="list_id = ?", params=[list_id])
+    }
+    at = now or utcnow()
+    wanted = list(dict.fromkeys(creators))  # distinct, first occurrence order
+    rows = [
+        {"list_id": list_id, "platform": platform, "creator_id": creator_id, "added_at": at, "added_by": added_by}
+        for platform, creator_id in wanted
+        if (platform, creator_id) not in existing
+    ]
+    store.insert_rows("list_items", rows, workspace=workspace)
+    return {"list_id": list_id, "added": len(rows), "already": len(wanted) - len(rows)}
+
+
+def add_list_items_from_search(
+    store: Store,
+    workspace: str,
+    list_id: str,
+    search_id: str,
+    *,
+    added_by: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Add every creator of a saved shortlist (``search_results``)."""
+    rows = scoped_rows(
+        store,
+        "search_results",
+        workspace,
+        where="search_id = ?",
+        params=[_check_id(search_id, "search")],
+        columns="platform, creator_id",
+        order_by="rank, platform, creator_id",
+    )
+    if not rows:
+        raise NotFoundError(f"no search {search_id!r} in this workspace")
+    pairs = [(r["platform"], r["creator_id"]) for r in rows]
+    return add_list_items(store, workspace, list_id, pairs, added_by=added_by, now=now)
+
+
+def add_list_items_from_plan(
+    store: Store,
+    workspace: str,
+    list_id: str,
+    plan_id: str,
+    *,
+    added_by: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Add every creator placed in a plan (``placements`` with that ``plan_id``)."""
+    rows = scoped_rows(
+        store,
+        "placements",
+        workspace,
+        where="plan_id = ? AND creator_id IS NOT NULL",
+        params=[_check_id(plan_id, "plan")],
+        columns="platform, creator_id",
+        order_by="placement_id",
+    )
+    if not rows:
+        raise NotFoundError(f"no plan {plan_id!r} with placements in this workspace")
+    pairs = [(r["platform"], r["creator_id"]) for r in rows]
+    return add_list_items(store, workspace, list_id, pairs, added_by=added_by, now=now)
+
+
+LIST_CSV_COLUMNS = ("creator", "platform", "creator_id", "display_name", "followers", "added_at", "added_by")
+
+
+def export_list_csv(store: Store, workspace: str, list_id: str, path: str | Path) -> int:
+    """Write a list's creators to a CSV file (formula-neutralised); returns the number of rows."""
+    items = get_list(store, workspace, list_id)["items"]
+    with Path(path).open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(LIST_CSV_COLUMNS)
+        for item in items:
+            writer.writerow([safe_cell(item.get(c)) for c in LIST_CSV_COLUMNS])
+    return len(items)
+
+
 # ------------------------------------------------------------------------------------ notes
 def _note_out(row: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -384,11 +501,23 @@ def create_note(
 
 
 def list_notes(
-    store: Store, workspace: str, *, platform: str | None = None, creator_id: str | None = None
+    store: Store,
+    workspace: str,
+    *,
+    platform: str | None = None,
+    creator_id: str | None = None,
+    tag: str | None = None,
 ) -> list[dict[str, Any]]:
-    where, params = "", []
+    """Notes of ``workspace``, newest first: of one creator, and/or carrying ``tag``."""
+    clauses: list[str] = []
+    params: list[Any] = []
     if platform is not None and creator_id is not None:
-        where, params = "platform = ? AND creator_id = ?", [platform, creator_id]
+        clauses.append("platform = ? AND creator_id = ?")
+        params += [platform, creator_id]
+    if tag:
+        clauses.append("list_contains(tags, ?)")
+        params.append(tag.strip()[:50])
+    where = " AND ".join(clauses)
     rows = scoped_rows(store, "notes", workspace, where=where, params=params, order_by="created_at DESC, note_id")
     return [_note_out(r) for r in rows]
 

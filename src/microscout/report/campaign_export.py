@@ -24,6 +24,7 @@ from typing import Any
 
 import xlsxwriter
 
+from microscout.cells import neutralise
 from microscout.errors import InvalidInputError
 
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
     "write_xlsx",
 ]
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MONEY_KEYS = {"fee", "spend", "revenue", "budget"}
 
 # view name -> (sheet title, columns); rows come from the document key of the same name
@@ -95,13 +95,6 @@ VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 # ------------------------------------------------------------------------------------ cells
-
-
-def neutralise(value: Any) -> Any:
-    """``value`` with a leading ``'`` if it is text a spreadsheet could run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _flat(value: Any) -> Any:
