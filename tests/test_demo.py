@@ -55,6 +55,12 @@ def test_demo_end_to_end_on_a_tiny_world(runner, tmp_path):
         assert roles.get("deliverable", 0) > 0 and roles.get("ugc", 0) > 0
         assert store.count("campaign_sales", workspace="default") > 0
         assert store.count("campaign_texts", workspace="default") > 0
+        # the team's side: a list, notes, pipeline statuses and alerts for the demo campaign
+        assert store.count("list_items", workspace="default") > 0 and store.count("notes", workspace="default") > 0
+        statuses = {r[0] for r in store.raw.execute("SELECT DISTINCT status FROM outreach").fetchall()}
+        assert statuses & {"booked", "delivered", "paid"}
+        assert store.count("outreach_events", workspace="default") > 3 * store.count("outreach", workspace="default") - 1
+        assert store.count("alerts", workspace="default") > 0
     finally:
         store.close()
     html = (out / "report.html").read_text()

@@ -53,6 +53,7 @@ class CampaignDemo:
     pdf: Path
     summary: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    team: dict[str, Any] = field(default_factory=dict)
 
 
 def campaign_spec(brief: Brief, *, start: dt.date, due: dt.date, plan_id: str | None) -> dict[str, Any]:
@@ -134,7 +135,78 @@ def run_campaign_demo(store: Store, out: Path, brief: Brief, *, settings: Settin
     track_campaign(store, workspace, cid, settings=settings, now=now)
     sales = import_sales(store, workspace, cid, paths["sales"], now=now)
     notes.append(f"sales: {sales.inserted} order(s) imported, {sales.quarantined} row(s) quarantined")
+    team = _team_work(store, workspace, cid, plan_id, cands, now=now)
     doc = campaign_results(store, workspace, cid, settings=settings, now=now)
     html = write_campaign_report(doc, "html", out / "campaign-report.html")
     pdf = write_campaign_report(doc, "pdf", out / "campaign-report.pdf")
-    return CampaignDemo(cid, plan_id, html, pdf, doc["summary"], notes)
+    return CampaignDemo(cid, plan_id, html, pdf, doc["summary"], notes, team)
+
+
+NOTES = (
+    ("Replied within a day; prefers e-mail over DMs.", ["responsive"]),
+    ("Asked for the product in the SPF 50 variant.", ["product"]),
+    ("Audience skews 18-24; strong Reels performance last quarter.", ["audience"]),
+)
+ALERT_RULES = ("missing_disclosure", "late_deliverable", "budget_overrun", "sentiment_drop", "fraud_signal")
+
+
+def _team_work(
+    store: Store, workspace: str, cid: str, plan_id: str | None, cands: Candidates, *, now: dt.datetime
+) -> dict[str, Any]:
+    """What a PR team does around the campaign: a list, notes, the outreach pipeline and alerts."""
+    from microscout.alerts import add_rule, evaluate_alerts
+    from microscout.outreach import add_prospects, pipeline, set_status
+    from microscout.tracking import deliverable_status, get_campaign
+    from microscout.workspace import add_list_items, create_list, create_note
+
+    placements = get_campaign(store, workspace, cid)["placements"]
+    booked = [(p["platform"], p["creator_id"]) for p in placements if p["creator_id"]]
+    listed = create_list(
+        store, workspace, name="Booked creators", description="Everyone booked for the launch", now=now
+    )
+    add_list_items(store, workspace, listed["list_id"], booked, added_by="demo", now=now)
+    for (platform, creator_id), (body, tags) in zip(booked, NOTES, strict=False):
+        create_note(store, workspace, platform=platform, creator_id=creator_id, body=body, author="demo", tags=tags,
+                    now=now)  # fmt: skip
+    # the pipeline: booked creators went prospect → contacted → negotiating → booked; those whose
+    # every deliverable arrived are delivered (the first of them paid); two more were approached
+    extra = [
+        (str(r.platform), str(r.creator_id))
+        for r in cands.frame.sort_values("value", ascending=False).itertuples(index=False)
+        if (str(r.platform), str(r.creator_id)) not in set(booked)
+    ][:2]
+    add_prospects(store, workspace, cid, booked + extra, "demo", now=now)
+    done: dict[str, bool] = {}
+    for slot in deliverable_status(store, workspace, cid, now=now):
+        if slot["status"] != "extra":
+            ok = slot["status"] in ("delivered", "late")
+            done[slot["placement_id"]] = done.get(slot["placement_id"], True) and ok
+    paid = 0
+    for p in placements:
+        if not p["creator_id"]:
+            continue
+        path = ["contacted", "negotiating", "booked"]
+        if done.get(p["placement_id"]):
+            path.append("delivered")
+            if paid < 3:
+                path.append("paid")
+                paid += 1
+        for status in path:
+            set_status(store, workspace, cid, p["platform"], p["creator_id"], status, "demo", now=now)
+    for k, (platform, creator_id) in enumerate(extra):
+        set_status(store, workspace, cid, platform, creator_id, "contacted", "demo", now=now)
+        if k == 1:
+            set_status(store, workspace, cid, platform, creator_id, "declined", "demo", note="fee too high", now=now)
+    for kind in ALERT_RULES:
+        add_rule(store, workspace, kind, campaign_id=cid if kind != "fraud_signal" else None, now=now)
+    alerts = evaluate_alerts(store, workspace, now=now)
+    by_rule: dict[str, int] = {}
+    for a in alerts:
+        by_rule[a["rule"]] = by_rule.get(a["rule"], 0) + 1
+    return {
+        "list": listed["name"],
+        "listed": len(booked),
+        "notes": min(len(booked), len(NOTES)),
+        "pipeline": pipeline(store, workspace, cid)["counts"],
+        "alerts": by_rule,
+    }

@@ -228,6 +228,15 @@ def demo_cmd(
             f"{s['ugc_posts']} UGC posts, EMV {s['emv']:,.0f} USD, ROAS {s['roas'] if s['roas'] is not None else '—'}",
             highlight=False,
         )
+        if c.team:
+            t = c.team
+            stages = ", ".join(f"{n} {k}" for k, n in t["pipeline"].items() if n)
+            alerts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in t["alerts"].items()) or "none"
+            console.print(
+                f"Team: list '{t['list']}' ({t['listed']} creators), {t['notes']} notes; pipeline: {stages}; "
+                f"alerts: {alerts} (microscout alerts --db {result.db_path})",
+                highlight=False,
+            )
         for note in c.notes:
             console.print(f"[dim]note: {note}[/dim]")
     campaign_paths = f"\nCampaign report: {result.campaign.html} and {result.campaign.pdf}" if result.campaign else ""
