@@ -24,8 +24,9 @@ from microscout.report.campaign import write_campaign_report
 from microscout.sample.campaign import simulate_campaign
 from microscout.store import Store
 from microscout.tracking import campaign_results, create_campaign, import_sales, parse_spec, track_campaign
+from microscout.tracking.sales import SalesImport
 
-__all__ = ["CampaignDemo", "campaign_spec", "run_campaign_demo"]
+__all__ = ["Booked", "CampaignDemo", "book_campaign", "campaign_spec", "execute_campaign", "run_campaign_demo"]
 
 PER_MARKET_FALLBACK = 3
 
@@ -106,8 +107,18 @@ def _fallback_placements(brief: Brief, cands: Candidates) -> list[dict[str, Any]
     return out
 
 
-def run_campaign_demo(store: Store, out: Path, brief: Brief, *, settings: Settings, now: dt.datetime) -> CampaignDemo:
-    """Plan, book, simulate, ingest, track, import sales and report (see the module doc)."""
+@dataclass
+class Booked:
+    """A campaign booked from a brief: its id, the plan it came from, the candidates, what was relaxed."""
+
+    campaign_id: str
+    plan_id: str | None
+    candidates: Candidates
+    notes: list[str]
+
+
+def book_campaign(store: Store, brief: Brief, *, settings: Settings, now: dt.datetime) -> Booked:
+    """Plan ``brief`` (relaxing what a small world cannot meet, see the module doc) and book it."""
     workspace = settings.workspace
     notes: list[str] = []
     cands = candidates_for_plan(store, brief, workspace=workspace, day=now.date())
@@ -124,16 +135,29 @@ def run_campaign_demo(store: Store, out: Path, brief: Brief, *, settings: Settin
                          plan_id=plan_id)  # fmt: skip
     if plan_id is None:
         spec["placements"] = _fallback_placements(brief, cands)
-        notes.append(
-            f"the plan is {plan.status} on this world: the campaign books the best-value candidates per market"
-        )
+        notes.append("no plan: the campaign books the best-value creators of each market within the budget")
     campaign = create_campaign(store, workspace, parse_spec(spec, "demo campaign"), now=now)
-    cid = campaign["campaign_id"]
-    folder = out / "campaign"
-    paths = simulate_campaign(store, workspace, cid, folder, now=now)
+    return Booked(campaign["campaign_id"], plan_id, cands, notes)
+
+
+def execute_campaign(
+    store: Store, campaign_id: str, folder: Path, *, settings: Settings, now: dt.datetime, seed: int = 11
+) -> tuple[dict[str, Path], SalesImport]:
+    """Simulate what the campaign produced, ingest it, track it and import its sales."""
+    workspace = settings.workspace
+    paths = simulate_campaign(store, workspace, campaign_id, folder, seed=seed, now=now)
     ingest_files(store, [paths["posts"], paths["comments"]], workspace=workspace, now=now)
-    track_campaign(store, workspace, cid, settings=settings, now=now)
-    sales = import_sales(store, workspace, cid, paths["sales"], now=now)
+    track_campaign(store, workspace, campaign_id, settings=settings, now=now)
+    sales = import_sales(store, workspace, campaign_id, paths["sales"], now=now)
+    return paths, sales
+
+
+def run_campaign_demo(store: Store, out: Path, brief: Brief, *, settings: Settings, now: dt.datetime) -> CampaignDemo:
+    """Plan, book, simulate, ingest, track, import sales and report (see the module doc)."""
+    workspace = settings.workspace
+    booked = book_campaign(store, brief, settings=settings, now=now)
+    cid, plan_id, cands, notes = booked.campaign_id, booked.plan_id, booked.candidates, booked.notes
+    _paths, sales = execute_campaign(store, cid, out / "campaign", settings=settings, now=now)
     notes.append(f"sales: {sales.inserted} order(s) imported, {sales.quarantined} row(s) quarantined")
     team = _team_work(store, workspace, cid, plan_id, cands, now=now)
     doc = campaign_results(store, workspace, cid, settings=settings, now=now)

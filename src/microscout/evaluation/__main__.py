@@ -12,6 +12,7 @@ from microscout.evaluation import authenticity, calibration, coverage, markets, 
 from microscout.evaluation import language as language_eval
 from microscout.evaluation import planning as planning_eval
 from microscout.evaluation import sentiment as sentiment_eval
+from microscout.evaluation import tracking as tracking_eval
 from microscout.evaluation.worlds import EVAL_WORLDS, build_world, temporary_root
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "accuracy.md"
@@ -34,6 +35,7 @@ def main() -> int:
             sections.append(shortlist.section(worlds))
             sections.append(planning_eval.section(worlds))
             sections.append(sentiment_eval.section(settings.eval_data))
+            sections.append(tracking_eval.section(worlds))  # last: it adds campaign posts to the worlds
         finally:
             for _, store in worlds:
                 store.close()

@@ -148,6 +148,7 @@ def _comments(
     for k in range(n):
         u = rng.random()
         bank = pos if u < 0.6 else neu if u < 0.85 else neg
+        label = "positive" if bank is pos else "neutral" if bank is neu else "negative"
         out.append(
             {
                 "platform": platform,
@@ -159,6 +160,8 @@ def _comments(
                 "published_at": (published + dt.timedelta(hours=float(rng.uniform(1, 72)))).isoformat(),
                 "likes": int(rng.integers(0, 40)),
                 "is_creator_reply": False,
+                "_label": label,
+                "_language": lang,
             }
         )
     return out
@@ -167,7 +170,9 @@ def _comments(
 def simulate_campaign(
     store: Store, workspace: str, campaign_ref: str, out_dir: Path, *, seed: int = 11, now: dt.datetime
 ) -> dict[str, Path]:
-    """Write ``posts.jsonl``, ``comments.jsonl`` and ``sales.csv`` for the campaign into ``out_dir``."""
+    """Write ``posts.jsonl``, ``comments.jsonl`` and ``sales.csv`` for the campaign into ``out_dir``, and
+    what was planted (roles, disclosure intent, slot outcomes, comment labels, order owners) into
+    ``truth_campaign.json`` for the tracking evaluation."""
     rng = np.random.default_rng(seed)
     campaign = get_campaign(store, workspace, campaign_ref)
     langs = _languages()
@@ -189,6 +194,7 @@ def simulate_campaign(
     info = {(r[0], r[1]): r for r in creators}
     posts: list[dict[str, Any]] = []
     comments: list[dict[str, Any]] = []
+    truth: dict[str, list[dict[str, Any]]] = {"posts": [], "slots": []}  # what was planted, for evaluation only
     for p in campaign["placements"]:
         row = info.get((p["platform"], p["creator_id"]))
         if row is None:
@@ -199,10 +205,14 @@ def simulate_campaign(
         for d in p["deliverables"]:
             for slot in range(int(d.get("count", 1))):
                 if rng.random() < 0.15:
-                    continue  # missing
-                late = rng.random() < 0.15
-                base = due if late else start
-                hi = (now - due).total_seconds() / 86400 if late else max((min(due, now) - start).days, 1)
+                    truth["slots"].append({"placement_id": p["placement_id"], "kind": d["kind"], "status": "missing"})
+                    continue
+                late = rng.random() < 0.15 and now > due + dt.timedelta(days=1, hours=3)
+                truth["slots"].append(
+                    {"placement_id": p["placement_id"], "kind": d["kind"], "status": "late" if late else "delivered"}
+                )
+                base = due + dt.timedelta(days=1) if late else start  # late: after the due date's end
+                hi = (now - base).total_seconds() / 86400 if late else max((min(due, now) - start).days, 1)
                 published = base + dt.timedelta(days=float(rng.uniform(0.05, max(hi, 0.1))))
                 published = min(published, now - dt.timedelta(hours=2))
                 kind = _post_kind(p["platform"], d["kind"])
@@ -213,6 +223,10 @@ def simulate_campaign(
                 caption = f"{line} {'@' + mention if mention else ''} {'code ' + code if code else ''}".strip()
                 tags = [hashtag] + ([disclosure] if disclosure else [])
                 pid = f"{p['placement_id']}-{d['kind']}{slot}"
+                intent = "accepted" if disclosure == ok_tag and ok_tag else "ambiguous" if disclosure else "missing"
+                truth["posts"].append(
+                    {"post_id": pid, "role": "deliverable", "placement_id": p["placement_id"], "disclosure": intent}
+                )
                 posts.append(
                     {
                         "platform": p["platform"], "post_id": pid, "creator_id": p["creator_id"],
@@ -246,6 +260,7 @@ def simulate_campaign(
             if k % 7 == 3:
                 caption += f" / {rival}"
         pid = f"ugc-{seed}-{k:03d}"
+        truth["posts"].append({"post_id": pid, "role": "competitor" if k % 5 == 4 else "ugc"})
         post = {
             "platform": platform, "post_id": pid, "creator_id": creator_id, "published_at": published.isoformat(),
             "kind": kind, "caption": caption, "hashtags": tags, "mentions": [],
@@ -265,6 +280,7 @@ def simulate_campaign(
             author = pool[int(rng.integers(0, len(pool)))]
             relation = "reply_to" if rng.random() < 0.6 else "quote_of"
             pid = f"wom-{seed}-{k:03d}-{j}"
+            truth["posts"].append({"post_id": pid, "role": "word_of_mouth", relation: target["post_id"]})
             posts.append(
                 {
                     "platform": target["platform"], "post_id": pid, "creator_id": author[1],
@@ -276,30 +292,40 @@ def simulate_campaign(
             )  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"posts": out_dir / "posts.jsonl", "comments": out_dir / "comments.jsonl", "sales": out_dir / "sales.csv"}
+    truth["comments"] = [
+        {"comment_id": c["comment_id"], "label": c.pop("_label"), "language": c.pop("_language")} for c in comments
+    ]
     for name in ("posts", "comments"):
         rows = posts if name == "posts" else comments
         paths[name].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    _write_sales(rng, paths["sales"], campaign, codes, start, now)
+    truth["orders"] = _write_sales(rng, paths["sales"], campaign, codes, start, now)
+    paths["truth"] = out_dir / "truth_campaign.json"
+    paths["truth"].write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
     return paths
 
 
 def _write_sales(
     rng: np.random.Generator, path: Path, campaign: dict[str, Any], codes: dict[str, str], start: dt.datetime,
     now: dt.datetime,
-) -> None:  # fmt: skip
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Write the orders file; return which placement each order belongs to (None: no creator)."""
     currency = campaign["currency"] or "EUR"
     market_of = {p["placement_id"]: p["market"] for p in campaign["placements"]}
     rows = []
+    owners: list[dict[str, Any]] = []
     n = 0
     for pid, code in sorted(codes.items()):
         for _ in range(int(rng.poisson(6))):
             n += 1
+            owners.append({"order_id": f"ord-{n:05d}", "placement_id": pid})
             when = start + dt.timedelta(days=float(rng.uniform(0, max((now - start).days, 1))))
             rows.append([f"ord-{n:05d}", min(when, now).date().isoformat(), f"{rng.uniform(18, 90):.2f}", currency,
                          code, "", market_of.get(pid, "")])  # fmt: skip
     rows.append([f"ord-{n + 1:05d}", now.date().isoformat(), "42.00", currency, "UNKNOWN-CODE", "", ""])
+    owners.append({"order_id": f"ord-{n + 1:05d}", "placement_id": None})
     rows.append([f"ord-{n + 2:05d}", "yesterday", "abc", currency, "X", "", ""])  # quarantined: bad date
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["order_id", "date", "revenue", "currency", "promo_code", "link", "market"])
         writer.writerows(rows)
+    return owners

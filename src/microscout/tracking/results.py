@@ -140,7 +140,7 @@ def _post_metrics(row: dict[str, Any], ref: _Reference, with_shares: bool) -> di
         "deliverable_kind": row["deliverable_kind"],
         "market": row["market"],
         "language": row["language"],
-        "published_at": row["published_at"].isoformat() if row["published_at"] else None,
+        "published_at": row["published_at"].isoformat(timespec="seconds") if row["published_at"] else None,
         "caption": row.get("caption"),
         "url": row.get("url"),
         **{k: row.get(k) for k in _METRICS},
@@ -414,7 +414,7 @@ def _deliverable_rows(slots: list[dict[str, Any]], placements: dict[str, Any]) -
             "due_date": str(s["due_date"]) if s["due_date"] else None,
             "status": s["status"],
             "post_id": s["post_id"],
-            "published_at": s["published_at"].isoformat() if s["published_at"] else None,
+            "published_at": s["published_at"].isoformat(timespec="seconds") if s["published_at"] else None,
             "disclosure": s["disclosure"],
             "self_reported": s["self_reported"],
         }
