@@ -70,6 +70,34 @@ class Ctx:
     def job_id(self) -> str:
         return str(_upload(self.client, self.h).json()["job_id"])
 
+    def campaign_id(self) -> str:
+        r = self.client.post("/api/v1/campaigns", json=_campaign(), headers=self.h)
+        return str(r.json()["campaign_id"])
+
+    def track_job(self) -> str:
+        cid = self.campaign_id()
+        job = self.client.post(f"/api/v1/campaigns/{cid}/track", headers=self.h).json()["job_id"]
+        return f"/api/v1/campaigns/{cid}/track-jobs/{job}"
+
+
+def _campaign() -> dict[str, Any]:
+    return {
+        "name": f"C {uuid.uuid4().hex[:8]}", "brand": "Solara", "start": "2026-09-01",
+        "placements": [{"creator": "instagram:bia", "market": "BR", "fee": 100, "deliverables": [{"kind": "post"}]}],
+    }  # fmt: skip
+
+
+def _sales() -> dict[str, Any]:
+    return {
+        "files": {
+            "file": (
+                "orders.csv",
+                io.BytesIO(b"order_id,date,revenue,currency,promo_code\no1,2026-09-02,5,EUR,X\n"),
+                "text/csv",
+            )
+        }
+    }
+
 
 def _comments_file() -> bytes:
     return b'{"platform": "instagram", "comment_id": "up-1", "post_id": "2-1", "text": "hello"}\n'
@@ -155,6 +183,60 @@ CASES = [
         lambda c: {"files": {"file": ("comments.jsonl", io.BytesIO(_comments_file()), "application/octet-stream")}},
     ),
     Case("GET", "/api/v1/ingest-jobs/{job_id}", "viewer", 200, lambda c: f"/api/v1/ingest-jobs/{c.job_id()}"),
+    Case("GET", "/api/v1/campaigns", "viewer", 200, lambda c: "/api/v1/campaigns"),
+    Case("POST", "/api/v1/campaigns", "editor", 201, lambda c: "/api/v1/campaigns", lambda c: {"json": _campaign()}),
+    Case("GET", "/api/v1/campaigns/{campaign_id}", "viewer", 200, lambda c: f"/api/v1/campaigns/{c.campaign_id()}"),
+    Case(
+        "POST",
+        "/api/v1/campaigns/{campaign_id}/close",
+        "editor",
+        200,
+        lambda c: f"/api/v1/campaigns/{c.campaign_id()}/close",
+    ),
+    Case(
+        "POST",
+        "/api/v1/campaigns/{campaign_id}/track",
+        "editor",
+        202,
+        lambda c: f"/api/v1/campaigns/{c.campaign_id()}/track",
+    ),
+    Case("GET", "/api/v1/campaigns/{campaign_id}/track-jobs/{job_id}", "viewer", 200, lambda c: c.track_job()),
+    Case(
+        "GET",
+        "/api/v1/campaigns/{campaign_id}/status",
+        "viewer",
+        200,
+        lambda c: f"/api/v1/campaigns/{c.campaign_id()}/status",
+    ),
+    Case(
+        "GET",
+        "/api/v1/campaigns/{campaign_id}/results",
+        "viewer",
+        200,
+        lambda c: f"/api/v1/campaigns/{c.campaign_id()}/results",
+    ),
+    Case(
+        "POST",
+        "/api/v1/campaigns/{campaign_id}/sales",
+        "editor",
+        200,
+        lambda c: f"/api/v1/campaigns/{c.campaign_id()}/sales",
+        lambda c: _sales(),
+    ),
+    Case(
+        "GET",
+        "/api/v1/campaigns/{campaign_id}/alerts",
+        "viewer",
+        200,
+        lambda c: f"/api/v1/campaigns/{c.campaign_id()}/alerts",
+    ),
+    Case(
+        "GET",
+        "/api/v1/campaigns/{campaign_id}/report",
+        "viewer",
+        200,
+        lambda c: f"/api/v1/campaigns/{c.campaign_id()}/report?format=xlsx",
+    ),
     Case("GET", "/api/v1/api-keys", "admin", 200, lambda c: "/api/v1/api-keys"),
     Case(
         "POST",

@@ -195,7 +195,7 @@ def test_pipeline_moves_along_allowed_transitions_and_keeps_history(world):
         *zip(["prospect", *path[:-1]], path, strict=True),
     ]
     assert events[1]["note"] == "step 1" and events[1]["actor"] == "ines"
-    with pytest.raises(NotFoundError, match="no campaign 'c1' in this workspace"):
+    with pytest.raises(NotFoundError, match="no campaign 'c1' in workspace"):
         outreach.history(world, OTHER, "c1")
 
 

@@ -83,18 +83,9 @@ def _event_id() -> str:
 # ---------------------------------------------------------------------------------- lookups
 def get_campaign(store: Store, workspace: str, ref: str) -> dict[str, Any]:
     """The campaign ``ref`` names (its id, or a name unique in the workspace), or NotFoundError."""
-    ref = ref.strip()
-    rows = scoped_rows(store, "campaigns", workspace, where="campaign_id = ?", params=[ref])
-    if not rows:
-        rows = scoped_rows(
-            store, "campaigns", workspace, where="lower(name) = lower(?)", params=[ref], order_by="campaign_id"
-        )
-    if not rows:
-        raise NotFoundError(f"no campaign {ref!r} in this workspace")
-    if len(rows) > 1:
-        ids = ", ".join(r["campaign_id"] for r in rows)
-        raise InvalidInputError(f"campaign name {ref!r} is ambiguous; use one of the ids {ids}")
-    return rows[0]
+    from microscout.tracking.campaigns import resolve_campaign
+
+    return resolve_campaign(store, workspace, ref)
 
 
 def creator_ref(store: Store, platform: str, creator_id: str) -> str:

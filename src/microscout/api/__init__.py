@@ -79,7 +79,8 @@ def create_app(
     settings: Settings | None = None, *, store: Store | None = None, clock: Callable[[], float] = time.monotonic
 ) -> FastAPI:
     """The server app over ``store`` (default: open ``settings.db``; the app then closes it)."""
-    from microscout.api.routes import admin, briefs, collections, creators, health, ingest
+    from microscout.api.routes import admin, briefs, campaigns, collections, creators, health, ingest
+    from microscout.web import campaign_views
     from microscout.web import install as install_web
 
     settings = settings or Settings()
@@ -114,10 +115,11 @@ def create_app(
     app.state.microscout = state
     install_errors(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, creators, briefs, collections, ingest, admin):
+    for module in (health, creators, briefs, campaigns, collections, ingest, admin):
         api.include_router(module.router)
     app.include_router(api)
     install_web(app)
+    app.include_router(campaign_views.router)
     upload_limit = settings.upload_max_mb << 20
 
     def limit_for(path: str) -> int:

@@ -13,6 +13,7 @@ import logging
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -124,13 +125,17 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="microscout-job")
         self._stopped = False
 
-    def submit_ingest(self, workspace: str, folder: Path, path: Path, *, profile: bool) -> dict[str, Any]:
-        with self.state.pool.acquire() as store:
-            job = create_job(store, workspace, kind="ingest")
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue ``fn(*args)`` on the job thread (after the jobs already queued)."""
         if self._stopped:  # the app was shut down and started again (tests do that)
             self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="microscout-job")
             self._stopped = False
-        self._pool.submit(self._run_ingest, workspace, job["job_id"], folder, path, profile)
+        self._pool.submit(fn, *args)
+
+    def submit_ingest(self, workspace: str, folder: Path, path: Path, *, profile: bool) -> dict[str, Any]:
+        with self.state.pool.acquire() as store:
+            job = create_job(store, workspace, kind="ingest")
+        self.submit(self._run_ingest, workspace, job["job_id"], folder, path, profile)
         return job
 
     def _run_ingest(self, workspace: str, job_id: str, folder: Path, path: Path, profile: bool) -> None:
