@@ -68,6 +68,7 @@ def test_demo_end_to_end_on_a_tiny_world(runner, tmp_path):
     assert "<script" not in html.lower()
     assert not re.search(r"https?://", html)
     assert "<svg" in html and "Solara Skincare" in html
+    assert "Plan under the budget" in html  # the plan beside the shortlist
     # every shortlisted creator appears in the report as platform:handle
     for creator in re.findall(r"^│ \d+\s+│ (\S+:\S+)", result.stdout, flags=re.M)[:3]:
         assert creator in html

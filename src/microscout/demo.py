@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable
@@ -112,20 +113,36 @@ def run_demo(
                 f"{seconds[k]:.1f}" for k in ("generate", "ingest", "profile", "search")
             ),
         }
-        html = render_search_report(
-            title=f"microscout shortlist — {brief.brand}",
-            brief=brief.to_dict(),
-            results=result.rows,
-            scatter=scatter_points(store),
-            summary=summary,
-            generated_at=utcnow().isoformat() + "Z",
-        )
-        report_path = out / "report.html"
-        write_report(report_path, html)
+        scatter = scatter_points(store)
         t = time.perf_counter()
         say("Planning, booking and tracking a simulated campaign")
         campaign = run_campaign_demo(store, out, brief, settings=settings, now=WORLD_NOW)
         seconds["campaign"] = time.perf_counter() - t
+        html = render_search_report(
+            title=f"microscout shortlist — {brief.brand}",
+            brief=brief.to_dict(),
+            results=result.rows,
+            scatter=scatter,
+            summary=summary,
+            generated_at=utcnow().isoformat() + "Z",
+            plan=_saved_plan(store, settings.workspace, campaign),
+        )
+        report_path = out / "report.html"
+        write_report(report_path, html)
     finally:
         store.close()
     return DemoResult(db_path, report_path, world, ingested, profiled, result, seconds, campaign)
+
+
+def _saved_plan(store: Any, workspace: str, campaign: CampaignDemo) -> dict[str, Any] | None:
+    """The plan the demo campaign was booked from, with the demo's notes on what it relaxed."""
+    if campaign.plan_id is None:
+        return None
+    rows = store.raw.execute(
+        "SELECT body FROM plans WHERE workspace_id = ? AND plan_id = ?", [workspace, campaign.plan_id]
+    ).fetchall()
+    if not rows:
+        return None
+    plan: dict[str, Any] = json.loads(rows[0][0])
+    plan["notes"] = [n for n in campaign.notes if n.startswith("the plan")] + list(plan.get("notes") or [])
+    return plan

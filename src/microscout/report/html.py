@@ -471,6 +471,37 @@ _TEMPLATE = """<!DOCTYPE html>
   {% endif %}
 </section>
 
+{% if plan %}
+<section aria-labelledby="plan-h">
+  <h2 id="plan-h">Plan under the budget</h2>
+  <table class="summary">
+    <tbody>
+    {% for key, value in plan.facts %}<tr><th scope="row">{{ key }}</th><td class="num">{{ value }}</td></tr>
+    {% endfor %}
+    </tbody>
+  </table>
+  {% for line in plan.lines %}<p class="meta">{{ line }}</p>{% endfor %}
+  {% if plan.rows %}
+  <div class="table-wrap">
+  <table class="shortlist plan">
+    <thead><tr>
+      <th>Creator</th><th>Market</th><th>Tier</th><th class="num">Followers</th>
+      <th class="num">Price</th><th class="num">Engagements (80 % interval)</th>
+      <th class="num">Reach (80 % interval)</th>
+    </tr></thead>
+    <tbody>
+    {% for row in plan.rows %}
+      <tr><td><span class="creator">{{ row.creator }}</span></td><td>{{ row.market }}</td><td>{{ row.tier }}</td>
+        <td class="num">{{ row.followers }}</td><td class="num">{{ row.price }}</td>
+        <td class="num">{{ row.engagements }}</td><td class="num">{{ row.reach }}</td></tr>
+    {% endfor %}
+    </tbody>
+  </table>
+  </div>
+  {% endif %}
+</section>
+{% endif %}
+
 <section aria-labelledby="chart-h">
   <h2 id="chart-h">Engagement rate vs followers by tier</h2>
   {% if chart %}
@@ -540,9 +571,11 @@ def render_search_report(
     scatter: list[dict[str, Any]],
     summary: dict[str, Any],
     generated_at: str,
+    plan: dict[str, Any] | None = None,
 ) -> str:
     """One self-contained HTML page for a search: the brief, a summary, the ranked
-    shortlist with each score's components and reasons, and an ER-vs-followers chart.
+    shortlist with each score's components and reasons, an ER-vs-followers chart and, when
+    ``plan`` is given (:meth:`microscout.plan.PlanResult.to_dict`), the plan beside the shortlist.
 
     ``results`` are ranked creators (keys ``rank, creator, platform, handle, display_name,
     country, language, tier, followers, er, er_low, er_high, score, components, flags``);
@@ -560,7 +593,49 @@ def render_search_report(
         rows=_rows(results),
         chart=_chart(scatter),
         generated_at=generated_at,
+        plan=_plan_view(plan) if plan else None,
     )
+
+
+def _interval(low: Any, high: Any) -> str:
+    return f"{_fmt_int(low)} – {_fmt_int(high)}" if low is not None and high is not None else "—"
+
+
+def _plan_view(plan: dict[str, Any]) -> dict[str, Any]:
+    """Facts, notes and creator rows of a plan for the template (all values as text)."""
+    currency = plan.get("currency") or ""
+    forecast = plan.get("forecast") or {}
+    facts = [
+        ("Status", str(plan.get("status"))),
+        ("Creators", str(len(plan.get("creators") or []))),
+        (
+            "Spend / budget",
+            f"{_fmt_money(plan.get('total_cost'), currency)} / {_fmt_money(plan.get('budget'), currency)}",
+        ),
+    ]
+    for key, label in (("engagements", "Engagements"), ("authentic_engagements", "Authentic engagements"),
+                       ("reach", "Reach")):  # fmt: skip
+        cell = forecast.get(key) or {}
+        if cell:
+            facts.append((f"{label} (80 % interval)", _interval(cell.get("low"), cell.get("high"))))
+    greedy = plan.get("greedy") or {}
+    if plan.get("expected_value") and greedy.get("value") is not None:
+        share = 100 * float(greedy["value"]) / float(plan["expected_value"])
+        facts.append(("Greedy pick reaches", f"{share:.0f} % of the optimum ({plan.get('kpi')})"))
+    lines = [str(x) for x in (plan.get("explanation") or [])] + [str(x) for x in (plan.get("notes") or [])]
+    rows = [
+        {
+            "creator": c.get("creator"),
+            "market": c.get("market"),
+            "tier": c.get("tier"),
+            "followers": _fmt_int(c.get("followers")),
+            "price": _fmt_money(c.get("price"), c.get("currency") or currency),
+            "engagements": _interval(c.get("engagements_low"), c.get("engagements_high")),
+            "reach": _interval(c.get("reach_low"), c.get("reach_high")),
+        }
+        for c in plan.get("creators") or []
+    ]
+    return {"facts": facts, "lines": lines, "rows": rows}
 
 
 def write_report(path: str | Path, html: str) -> Path:
