@@ -22,6 +22,8 @@ BRIEF = {
     "platforms": ["instagram", "tiktok"],
     "budget": {"amount": 5000, "currency": "EUR"},
 }
+# the server world has no exchange rates: a plan's budget is in the cost model's currency (USD)
+PLAN_BRIEF = {**BRIEF, "platforms": ["instagram", "tiktok", "youtube"], "budget": {"amount": 2000, "currency": "USD"}}
 ERROR_KEYS = {"ok", "error", "errors", "status"}
 
 
@@ -52,6 +54,15 @@ class Ctx:
         r = self.client.post(f"/api/v1/briefs/{self.brief_id()}/searches", json={"limit": 5}, headers=self.h)
         assert r.status_code == 201, r.text
         return str(r.json()["search_id"])
+
+    def plan_brief_id(self) -> str:
+        r = self.client.post("/api/v1/briefs", json={"brief": PLAN_BRIEF}, headers=self.h)
+        return str(r.json()["brief_id"])
+
+    def plan_id(self) -> str:
+        r = self.client.post(f"/api/v1/briefs/{self.plan_brief_id()}/plans", json={"time_limit": 5}, headers=self.h)
+        assert r.status_code == 201, r.text
+        return str(r.json()["plan_id"])
 
     def list_id(self, with_item: bool = False) -> str:
         list_id = str(self.client.post("/api/v1/lists", json={"name": "L"}, headers=self.h).json()["list_id"])
@@ -148,6 +159,24 @@ CASES = [
         "viewer",
         200,
         lambda c: f"/api/v1/reports/{c.search_id()}/download",
+    ),
+    Case(
+        "POST",
+        "/api/v1/briefs/{brief_id}/plans",
+        "editor",
+        201,
+        lambda c: f"/api/v1/briefs/{c.plan_brief_id()}/plans",
+        _json({"max_creators": 5, "time_limit": 5}),
+    ),
+    Case("GET", "/api/v1/plans", "viewer", 200, lambda c: "/api/v1/plans"),
+    Case("GET", "/api/v1/plans/{plan_id}", "viewer", 200, lambda c: f"/api/v1/plans/{c.plan_id()}"),
+    Case(
+        "POST",
+        "/api/v1/plans/{plan_id}/campaign",
+        "editor",
+        201,
+        lambda c: f"/api/v1/plans/{c.plan_id()}/campaign",
+        lambda c: {"json": {"name": f"P {uuid.uuid4().hex[:8]}", "start": "2026-09-01"}},
     ),
     Case("GET", "/api/v1/lists", "viewer", 200, lambda c: "/api/v1/lists"),
     Case("POST", "/api/v1/lists", "editor", 201, lambda c: "/api/v1/lists", _json({"name": "Summer"})),

@@ -1,9 +1,11 @@
 """End to end in headless Debian Chromium: log in, search with filters, open a creator (whose
-bio, captions and comments carry XSS payloads), on a laptop and on a phone. Screenshots are
-saved under the test's temporary folder (``artefacts/``)."""
+bio, captions and comments carry XSS payloads), plan a saved brief, book the plan as a campaign and
+open the campaign's HTML report, on a laptop; and the pages on a phone. Screenshots (and the
+downloaded report) are saved under the test's temporary folder (``artefacts/``)."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -14,6 +16,15 @@ import pytest
 from serverworld import PASSWORD, build_world
 
 CHROMIUM = Path("/usr/bin/chromium")
+# a brief the server world can meet (no exchange rates there: the budget is in USD), saved in acme
+PLAN_BRIEF = {
+    "brand": "Solara",
+    "description": "mineral sunscreen",
+    "markets": [{"country": "BR", "languages": ["pt"]}, {"country": "DE", "languages": ["de"]}],
+    "platforms": ["instagram", "tiktok", "youtube"],
+    "budget": {"amount": 2000, "currency": "USD"},
+}
+WAIT_MS = 60_000
 ARGS = [
     "--no-sandbox",
     "--headless",
@@ -41,8 +52,11 @@ def server(tmp_path_factory):
     import uvicorn
 
     from microscout.api import create_app
+    from microscout.brief import parse_brief
+    from microscout.workspace import save_brief
 
     world = build_world(tmp_path_factory.mktemp("browser"))
+    save_brief(world.store, "acme", parse_brief(PLAN_BRIEF))
     port = _free_port()
     config = uvicorn.Config(
         create_app(world.settings, store=world.store), host="127.0.0.1", port=port, log_level="warning"
@@ -85,7 +99,7 @@ def _log_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def
     page.wait_for_url(f"{base}/discover")
 
 
-def test_log_in_search_and_open_a_creator(server, chromium, tmp_path):
+def test_log_in_search_open_a_creator_plan_and_book(server, chromium, tmp_path):
     base, world = server
     shots = tmp_path / "artefacts"
     shots.mkdir()
@@ -118,8 +132,70 @@ def test_log_in_search_and_open_a_creator(server, chromium, tmp_path):
     page.wait_for_load_state()
     assert "onerror=alert(5)" in page.locator("p.note-body").first.inner_text()
     page.screenshot(path=str(shots / "3-creator.png"), full_page=True)
+    _plan_book_and_report(page, base, shots, problems)
     assert problems == []
     context.close()
+
+
+def _plan_book_and_report(page, base: str, shots: Path, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Plan the saved brief, book the plan as a campaign, open the campaign's HTML report."""
+    from microscout.brief import parse_brief
+    from microscout.workspace import brief_id_of
+
+    brief_id = brief_id_of(parse_brief(PLAN_BRIEF))
+    page.click("#nav-menu a[href='/plans']")
+    page.wait_for_url(f"{base}/plans")
+    page.screenshot(path=str(shots / "4-plans.png"), full_page=True)
+    page.click(f"tr[data-brief-id='{brief_id}'] button.plan-brief")
+    page.wait_for_url(re.compile(re.escape(base) + r"/plans/[0-9a-f]+$"), timeout=WAIT_MS)
+    page.wait_for_selector("table.plan-creators tbody tr", timeout=WAIT_MS)
+    assert page.locator(".plan-status").inner_text() == "optimal"
+    placed = page.locator("table.plan-creators tbody tr").count()
+    assert placed >= 2
+    assert page.locator("table.forecast tbody tr").count() >= 5 and page.locator("table.greedy").count() == 1
+    plan_url = page.url
+    page.screenshot(path=str(shots / "5-plan.png"), full_page=True)
+    page.fill("form.book-plan input[name=name]", "Solara summer")
+    page.fill("form.book-plan input[name=start]", "2026-09-01")
+    page.fill("form.book-plan input[name=hashtags]", "#skincare")
+    page.click("form.book-plan button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(base) + r"/campaigns/[0-9a-f]+$"), timeout=WAIT_MS)
+    page.wait_for_selector("table.deliverables", timeout=WAIT_MS)
+    assert page.locator("h1").first.inner_text().startswith("Solara summer")
+    assert page.locator("table.deliverables tbody tr").count() == placed
+    page.screenshot(path=str(shots / "6-campaign.png"), full_page=True)
+    # the report link downloads an attachment: open what it gave under the policy it came with
+    link = page.locator("a[href$='/report?format=html']")
+    with page.expect_download(timeout=WAIT_MS) as download_info:
+        link.click()
+    download = download_info.value
+    saved = shots / "campaign-report.html"
+    download.save_as(str(saved))
+    html = saved.read_text(encoding="utf-8")
+    served = page.context.request.get(download.url)
+    assert served.ok and served.headers["content-disposition"].startswith("attachment")
+    policy = served.headers["content-security-policy"]
+    assert "script-src" not in policy and "default-src 'none'" in policy
+    report = page.context.new_page()
+    _watch(report, problems)
+    preview = f"{base}/report-preview"
+    report.route(
+        preview,
+        lambda route: route.fulfill(
+            status=200,
+            body=html,
+            headers={"content-type": "text/html; charset=utf-8", "content-security-policy": policy},
+        ),
+    )
+    report.goto(preview)
+    report.wait_for_selector("figure svg", timeout=WAIT_MS)
+    assert report.locator("figure svg").count() >= 2
+    assert "Solara summer" in report.locator("h1").first.inner_text()
+    assert report.evaluate("document.querySelectorAll('script').length") == 0
+    report.screenshot(path=str(shots / "7-report.png"), full_page=True)
+    report.close()
+    page.goto(plan_url)
+    assert page.locator("a[href^='/campaigns/']", has_text="Solara summer").count() == 1
 
 
 def test_pages_work_on_a_phone(server, chromium, tmp_path):

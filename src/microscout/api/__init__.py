@@ -79,8 +79,8 @@ def create_app(
     settings: Settings | None = None, *, store: Store | None = None, clock: Callable[[], float] = time.monotonic
 ) -> FastAPI:
     """The server app over ``store`` (default: open ``settings.db``; the app then closes it)."""
-    from microscout.api.routes import admin, briefs, campaigns, collections, creators, health, ingest
-    from microscout.web import campaign_views
+    from microscout.api.routes import admin, briefs, campaigns, collections, creators, health, ingest, plans
+    from microscout.web import campaign_views, plan_views
     from microscout.web import install as install_web
 
     settings = settings or Settings()
@@ -115,11 +115,12 @@ def create_app(
     app.state.microscout = state
     install_errors(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, creators, briefs, campaigns, collections, ingest, admin):
+    for module in (health, creators, briefs, plans, campaigns, collections, ingest, admin):
         api.include_router(module.router)
     app.include_router(api)
     install_web(app)
     app.include_router(campaign_views.router)
+    app.include_router(plan_views.router)
     upload_limit = settings.upload_max_mb << 20
 
     def limit_for(path: str) -> int:
