@@ -235,6 +235,7 @@ def creator_text_expr(src: Any) -> ir.Table:
     )
     cats = ps.filter(unsafe).select(*KEYS, cat=ps.filter(unsafe).safety_flags.unnest())
     cats = cats.group_by(KEYS).aggregate(safety_categories=cats.cat.collect(distinct=True))
+    cats = cats.mutate(safety_categories=cats.safety_categories.sort())  # a stable order: re-runs change nothing
     out = attach(creators, content.rename(content_languages="_json", content_language="_top"), KEYS)
     out = attach(out, audience.select(*KEYS, audience_languages="_json"), KEYS)
     out = attach(out, safety, KEYS)
