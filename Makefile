@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m microscout.bench --creators 100000 --posts-per-creator 100
 	$(BIN)/python -m microscout.bench.text --texts 200000
 	$(BIN)/python -m microscout.bench.plan
+	$(BIN)/python -m microscout.bench.api --creators 100000
 
 bench-full: $(STAMP)
 	$(BIN)/python -m microscout.bench --creators 1000000 --posts-per-creator 50
