@@ -360,7 +360,8 @@ def render(result: dict[str, Any], command: str) -> str:
     lines = [
         "# Benchmark: the creator-search API",
         "",
-        f"Measured by `{command}` (`make bench` re-measures it and rewrites this page). A profiled sample world of {result['creators']:,} creators "
+        f"Measured by `{command}` (`make bench` re-measures it and rewrites this page). "
+        f"A profiled sample world of {result['creators']:,} creators "
         f"× {result['posts_per_creator']} posts is served by `microscout serve` (one uvicorn process); an asyncio "
         f"HTTP/1.1 client pinned to one CPU keeps {result['connections']} connections busy for "
         f"{result['seconds']:.0f} s with a fixed mix of {result['queries']} different filter queries "
