@@ -288,7 +288,15 @@ def scheduler_cmd(
         with connect(settings.db, settings=settings) as store:
             report(run_due(store, settings, settings.workspace))
         return
+    import signal
+
+    def _stop(_signum: int, _frame: Any) -> None:  # a service manager's SIGTERM stops it like Ctrl-C
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         loop(settings, settings.workspace, interval=interval, on_pass=report)
     except KeyboardInterrupt:
         err_console.print("Scheduler stopped.")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
