@@ -203,3 +203,17 @@ def test_proofs_are_checked_by_content_size_and_figures(world, settings, tmp_pat
     with pytest.raises(NotFoundError, match="no placement 'c1-009'"):
         proofs.add_proof(world, WS, settings, "c1", "c1-009", shot, kind="story")
     assert world.count("proofs", workspace=WS) == 0 and not (tmp_path / "proofs").exists()
+
+
+def test_forgetting_a_creator_deletes_their_proofs_and_files(world, settings, tmp_path):
+    from microscout.privacy import forget_creator
+
+    shot = write(tmp_path / "story.png", PNG)
+    proof = proofs.add_proof(world, WS, settings, "c1", "c1-001", shot, reported={"views": 10}, kind="story", now=NOW)
+    other = proofs.add_proof(world, WS, settings, "c1", "c1-002", write(tmp_path / "p.png", PNG + b"x"), kind="post")
+    stored = tmp_path / proof["path"]
+    assert stored.exists()
+    done = forget_creator(world, "instagram", "1", workspace=WS)
+    assert done["proofs (files deleted)"] == 1 and not stored.exists()
+    assert [p["proof_id"] for p in proofs.list_proofs(world, WS, "c1")] == [other["proof_id"]]
+    assert (tmp_path / other["path"]).exists()

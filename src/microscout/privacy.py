@@ -254,6 +254,7 @@ def forget_creator(
             if table in tables:
                 where = "platform = ? AND account_id IN (SELECT * FROM _forget_accounts)"
                 note(table, _delete(store, table, where, [platform]))
+        proof_files = _forget_proofs(store, tables, pk, note)
         for table in _KEEP_AS_REMOVED:
             if table in tables:
                 n = raw.execute(
@@ -314,4 +315,24 @@ def forget_creator(
             ],
             workspace=workspace,
         )
+    for path in proof_files:  # after the commit: a rolled-back forget keeps its files
+        path.unlink(missing_ok=True)
     return done
+
+
+def _forget_proofs(store: Store, tables: dict[str, list[str]], pk: list[Any], note: Any) -> list[Path]:
+    """Delete the proof rows of the creator's placements (screenshots of their content); the files
+    to remove once the forget has committed."""
+    if "proofs" not in tables or "placements" not in tables:
+        return []
+    rows = store.raw.execute(
+        "SELECT f.workspace_id, f.proof_id, f.path FROM proofs f JOIN placements p ON p.workspace_id = f.workspace_id "
+        "AND p.placement_id = f.placement_id WHERE p.platform = ? AND p.creator_id = ?",
+        pk,
+    ).fetchall()
+    for workspace_id, proof_id, _path in rows:
+        store.raw.execute("DELETE FROM proofs WHERE workspace_id = ? AND proof_id = ?", [workspace_id, proof_id])
+    if rows:
+        note("proofs (files deleted)", len(rows))
+    base = Path(store.location).expanduser().resolve().parent if store.location != ":memory:" else None
+    return [base / path for _w, _id, path in rows if base is not None and path]
