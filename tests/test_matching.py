@@ -160,3 +160,20 @@ def test_nothing_matches_says_so(profiled):
     brief = parse_brief({**BRIEF, "markets": [{"country": "JP", "languages": ["ja"]}]})
     result = search(profiled, brief, workspace="default")
     assert result.rows == [] and result.notes[-1] == "no creator passed the brief's filters"
+
+
+def test_a_brief_without_niches_gets_its_topic_from_the_description(profiled):
+    from microscout.matching import description_niches
+
+    description = "Mineral sunscreen and skincare for sensitive skin, glowing makeup looks"
+    brief = parse_brief({**{k: v for k, v in BRIEF.items() if k != "niches"}, "description": description})
+    described = description_niches(brief)
+    assert next(iter(described)) == "beauty" and sum(described.values()) == pytest.approx(1.0, abs=1e-3)
+    result = search(profiled, brief, workspace="default")
+    by = {r["handle"]: r for r in result.rows}
+    # ana (beauty 0.9) fits a skincare description better than carl (food 0.8, beauty 0.2)
+    assert components(by["ana"])["topic"]["value"] > components(by["carl"])["topic"]["value"]
+    assert components(by["ana"])["topic"]["effective_weight"] > 0
+    assert any("description reads as beauty" in n for n in result.notes)
+    off_topic = parse_brief({**brief.to_dict(), "description": "Quarterly results webinar"})
+    assert description_niches(off_topic) == {} or next(iter(description_niches(off_topic))) != "beauty"

@@ -7,7 +7,10 @@ ever reach Python (where the reasons are written).
 
 * **topic** — the creator's best niche score among the brief's niches (``creator_niche_scores``,
   from captions and hashtags with keyword evidence and multilingual embeddings; text stage);
-  with ``--like`` the cosine similarity of the two creators' niche-score vectors;
+  with ``--like`` the cosine similarity of the two creators' niche-score vectors; for a brief that
+  names no niches, the creator's niche scores weighted by the niches the brief's description reads
+  as (the same classifier — keywords and multilingual embeddings — on the description, up to three
+  niches scoring ≥ 0.15, weights summing to 1), said in the notes;
 * **market** — 0.5 if the inferred home market (the declared country until markets are inferred)
   is a target market, + 0.3 × the audience share in the target markets (``creator_markets``),
   + 0.2 if the main caption language (else the declared one) is a language of a target market;
@@ -179,8 +182,12 @@ def candidates_expr(store: Store, brief: Brief) -> ibis.Table:
     return base.mutate(market_country=country, main_language=language)
 
 
-def _topic(store: Store, brief: Brief, like: tuple[str, str] | None) -> ibis.Table | None:
-    """platform, creator_id, topic (0..1): best brief-niche score, or similarity to ``like``."""
+def _topic(
+    store: Store, brief: Brief, like: tuple[str, str] | None, described: dict[str, float] | None = None
+) -> ibis.Table | None:
+    """platform, creator_id, topic (0..1): best brief-niche score, similarity to ``like``, or — for a
+    brief without niches — the creator's niche scores weighted by the niches its description reads
+    as (``described``, :func:`description_niches`)."""
     scores = store.table("creator_niche_scores")
     if like is not None:
         seed = scores.filter((scores.platform == like[0]) & (scores.creator_id == like[1]))
@@ -195,9 +202,29 @@ def _topic(store: Store, brief: Brief, like: tuple[str, str] | None) -> ibis.Tab
             topic=((sim._a > 0) & (sim._b > 0)).ifelse(sim._dot / (sim._a.sqrt() * sim._b.sqrt()), 0.0),
         )
     if not brief.niches:
-        return None
+        if not described:
+            return None
+        w = ibis.memtable({"niche": list(described), "_w": list(described.values())})
+        j = scores.join(w, "niche")
+        return j.group_by(["platform", "creator_id"]).aggregate(topic=(j.score * j._w).sum().clip(0.0, 1.0))
     chosen = scores.filter(scores.niche.isin(list(brief.niches)))
     return chosen.group_by(["platform", "creator_id"]).aggregate(topic=chosen.score.max().clip(0.0, 1.0))
+
+
+DESCRIPTION_NICHES = 3
+DESCRIPTION_MIN_SCORE = 0.15
+
+
+def description_niches(brief: Brief, reference_dir: Any = None) -> dict[str, float]:
+    """For a brief that names no niches: the niches its description reads as (the niche classifier —
+    keywords plus multilingual embeddings — on the description), up to three scoring at least 0.15,
+    as weights summing to 1. Empty when the description points to no niche."""
+    from microscout.text.niche import classify_texts
+
+    scores = classify_texts([brief.description], reference_dir=reference_dir)[0]
+    top = sorted(((v, n) for n, v in scores.items() if v >= DESCRIPTION_MIN_SCORE), reverse=True)[:DESCRIPTION_NICHES]
+    total = sum(v for v, _n in top)
+    return {n: round(v / total, 4) for v, n in top} if total > 0 else {}
 
 
 def _competitors(store: Store, cands: ibis.Table, competitors: list[str]) -> ibis.Table | None:
@@ -240,7 +267,11 @@ def scored_expr(
     notes: list[str] = []
     cands = candidates_expr(store, brief)
     keys = ["platform", "creator_id"]
-    topic = _topic(store, brief, like)
+    described = description_niches(brief, store.settings.reference_dir) if not brief.niches and not like else {}
+    if described:
+        shares = ", ".join(f"{n} {100 * w:.0f} %" for n, w in described.items())
+        notes.append(f"topic: the brief names no niches; its description reads as {shares} (keywords and embeddings)")
+    topic = _topic(store, brief, like, described)
     if topic is not None:
         cands = attach(cands, topic, keys)
     comp = _competitors(store, cands, list(brief.competitors))
@@ -288,7 +319,8 @@ def scored_expr(
         notes.append(
             "topic: no niche scores yet (run microscout profile) — its weight is spread over the others"
             if brief.niches or like
-            else "topic: the brief names no niches; its weight is spread over the others"
+            else "topic: the brief names no niches and its description points to none; its weight is spread over "
+            "the others"
         )
     if not available["authenticity"]:
         notes.append("authenticity: no Audience Quality Score computed yet; its weight is spread over the others")
@@ -380,7 +412,7 @@ def lookalike_brief(store: Store, ref: str) -> Brief:
 
 
 def _row(r: dict[str, Any], brief: Brief, weights: dict[str, float], effective: dict[str, float]) -> dict[str, Any]:
-    niches = "/".join(brief.niches) or "the brief's niches"
+    niches = "/".join(brief.niches) or "the niches the description reads as"
     reasons = {
         "topic": "no niche scores yet"
         if r.get("c_topic") is None
