@@ -44,6 +44,19 @@ OFF_MARKET_SHARE = 0.43
 TOP_MARKETS = 5
 
 
+# each creator's most likely home market (one row per creator), for plain-SQL readers of the store
+HOME_MARKET_SQL = (
+    "SELECT platform, creator_id, arg_max(country, share) AS home FROM creator_markets WHERE kind = 'home' GROUP BY ALL"
+)
+
+
+def market_languages(reference_dir: Any = None) -> dict[str, list[str]]:
+    """Each reference market's languages, main language first (``markets`` reference table)."""
+    return {
+        r["country"]: str(r["languages"]).split("|") for r in load_table("markets", reference_dir=reference_dir).rows
+    }
+
+
 def _markets(reference_dir: Any) -> tuple[pa.Table, pa.Table]:
     rows = load_table("markets", reference_dir=reference_dir).rows
     speakers: dict[str, int] = {}

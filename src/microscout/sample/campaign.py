@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from microscout.reference import load_table
+from microscout.markets import HOME_MARKET_SQL, market_languages
 from microscout.store import Store
 from microscout.tracking.campaigns import get_campaign
 from microscout.tracking.disclosure import load_rules
@@ -111,7 +111,7 @@ VIEW_KINDS = {"reel", "story", "video", "short"}
 
 
 def _languages() -> dict[str, str]:
-    return {r["country"]: str(r["languages"]).split("|")[0] for r in load_table("markets").rows}
+    return {country: langs[0] for country, langs in market_languages().items()}
 
 
 def _lang(market: str | None, langs: dict[str, str]) -> str:
@@ -188,8 +188,7 @@ def simulate_campaign(
         "SELECT c.platform, c.creator_id, c.handle, c.followers, coalesce(p.er_posterior, 0.03), "
         "coalesce(m.home, c.declared_country) FROM creators c "
         "LEFT JOIN creator_profiles p USING (platform, creator_id) "
-        "LEFT JOIN (SELECT platform, creator_id, arg_max(country, share) AS home FROM creator_markets "
-        "WHERE kind = 'home' GROUP BY ALL) m USING (platform, creator_id) ORDER BY c.platform, c.creator_id"
+        f"LEFT JOIN ({HOME_MARKET_SQL}) m USING (platform, creator_id) ORDER BY c.platform, c.creator_id"
     ).fetchall()
     info = {(r[0], r[1]): r for r in creators}
     posts: list[dict[str, Any]] = []

@@ -32,6 +32,7 @@ from typing import Any
 
 from microscout.config import Settings
 from microscout.errors import InvalidInputError
+from microscout.markets import HOME_MARKET_SQL
 from microscout.store import Store, utcnow
 from microscout.text.language import get_identifier, settings_identifier
 from microscout.tracking.campaigns import get_campaign
@@ -129,10 +130,7 @@ def _candidate_sql(rules: list[dict[str, Any]]) -> tuple[str, list[Any]]:
 
 
 def _market_sql() -> str:
-    return (
-        "LEFT JOIN (SELECT platform, creator_id, arg_max(country, share) AS home FROM creator_markets "
-        "WHERE kind = 'home' GROUP BY ALL) m ON m.platform = p.platform AND m.creator_id = p.creator_id "
-    )
+    return f"LEFT JOIN ({HOME_MARKET_SQL}) m ON m.platform = p.platform AND m.creator_id = p.creator_id "
 
 
 def _fits(platform: str, post_kind: str | None, kinds: list[str]) -> bool:

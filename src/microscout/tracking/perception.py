@@ -172,12 +172,6 @@ def _background(store: Store, languages: list[str]) -> tuple[Counter[str], set[s
     return counts, stop
 
 
-def _market_languages() -> dict[str, list[str]]:
-    from microscout.reference import load_table
-
-    return {r["country"]: str(r["languages"]).split("|") for r in load_table("markets").rows}
-
-
 def _jaccard(a: set[int], b: set[int]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
@@ -195,7 +189,9 @@ def themes(
     ).fetchall()
     if not rows:
         return []
-    langs_of = _market_languages()
+    from microscout.markets import market_languages
+
+    langs_of = market_languages()
     backgrounds: dict[tuple[str, ...], tuple[Counter[str], set[str]]] = {}
     exclude = {e.lower() for e in exclude}
     by_market: dict[str, list[tuple[str, str]]] = defaultdict(list)
