@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m microscout.bench.text --texts 200000
 	$(BIN)/python -m microscout.bench.plan
 	$(BIN)/python -m microscout.bench.api --creators 100000
+	$(BIN)/python -m microscout.bench.search --creators 1000000
 
 bench-full: $(STAMP)
 	$(BIN)/python -m microscout.bench --creators 1000000 --posts-per-creator 50

@@ -31,17 +31,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
-import pandas as pd
+import ibis.expr.types as ir
+import pyarrow as pa
 
 from microscout.brief import Brief
 from microscout.errors import InvalidInputError
 from microscout.metrics.joins import attach
 from microscout.reference import load_table
 from microscout.store import Store, utcnow
+
+if TYPE_CHECKING:
+    from microscout.matching_index import BriefIndex
 
 COMPETITOR_PENALTY = 0.2
 RECENT_POSTS = 30
@@ -149,68 +154,6 @@ UNSAFE_PENALTY_MAX = 0.5
 BORDERLINE_AQS = 10.0
 
 
-def candidates_expr(store: Store, brief: Brief) -> ibis.Table:
-    """Creators passing the brief's hard filters, with their profile and target-audience share."""
-    creators = store.table("creators")
-    profiles = store.table("creator_profiles").select("platform", "creator_id", *PROFILE_COLUMNS)
-    base = creators.select(
-        "platform", "creator_id", "handle", "display_name", "declared_country", "declared_language", "followers"
-    ).join(profiles, ["platform", "creator_id"])
-    base = base.filter(
-        base.platform.isin(list(brief.platforms)),
-        base.followers >= brief.followers.min,
-        base.followers <= brief.followers.max,
-    )
-    countries = [m.country for m in brief.markets]
-    languages = sorted({lang for m in brief.markets for lang in m.languages})
-    markets = store.table("creator_markets")
-    aud = markets.filter((markets.kind == "audience") & markets.country.isin(countries))
-    aud = aud.group_by(["platform", "creator_id"]).aggregate(target_audience=aud.share.sum())
-    base = attach(base, aud, ["platform", "creator_id"])
-    language = base.content_language.fill_null(base.declared_language)
-    country = base.home_market.fill_null(base.declared_country)
-    in_market = country.isin(countries) | (base.target_audience.fill_null(0.0) >= 0.5)
-    if brief.content_language_required:
-        base = base.filter(in_market & language.isin(languages))
-    else:
-        base = base.filter(in_market | language.isin(languages))
-    if brief.min_quality is not None:
-        base = base.filter(base.aqs.isnull() | (base.aqs >= brief.min_quality))
-    for ref in brief.exclude_creators:
-        platform, handle = ref.split(":", 1)
-        base = base.filter(~((base.platform == platform) & (base.handle.lower() == handle.lower().lstrip("@"))))
-    return base.mutate(market_country=country, main_language=language)
-
-
-def _topic(
-    store: Store, brief: Brief, like: tuple[str, str] | None, described: dict[str, float] | None = None
-) -> ibis.Table | None:
-    """platform, creator_id, topic (0..1): best brief-niche score, similarity to ``like``, or — for a
-    brief without niches — the creator's niche scores weighted by the niches its description reads
-    as (``described``, :func:`description_niches`)."""
-    scores = store.table("creator_niche_scores")
-    if like is not None:
-        seed = scores.filter((scores.platform == like[0]) & (scores.creator_id == like[1]))
-        seed = seed.select("niche", _s="score")
-        j = scores.join(seed, "niche")
-        sim = j.group_by(["platform", "creator_id"]).aggregate(
-            _dot=(j.score * j._s).sum(), _a=(j.score * j.score).sum(), _b=(j._s * j._s).sum()
-        )
-        return sim.select(
-            "platform",
-            "creator_id",
-            topic=((sim._a > 0) & (sim._b > 0)).ifelse(sim._dot / (sim._a.sqrt() * sim._b.sqrt()), 0.0),
-        )
-    if not brief.niches:
-        if not described:
-            return None
-        w = ibis.memtable({"niche": list(described), "_w": list(described.values())})
-        j = scores.join(w, "niche")
-        return j.group_by(["platform", "creator_id"]).aggregate(topic=(j.score * j._w).sum().clip(0.0, 1.0))
-    chosen = scores.filter(scores.niche.isin(list(brief.niches)))
-    return chosen.group_by(["platform", "creator_id"]).aggregate(topic=chosen.score.max().clip(0.0, 1.0))
-
-
 DESCRIPTION_NICHES = 3
 DESCRIPTION_MIN_SCORE = 0.15
 
@@ -227,57 +170,117 @@ def description_niches(brief: Brief, reference_dir: Any = None) -> dict[str, flo
     return {n: round(v / total, 4) for v, n in top} if total > 0 else {}
 
 
-def _competitors(store: Store, cands: ibis.Table, competitors: list[str]) -> ibis.Table | None:
-    if not competitors:
-        return None
-    posts = store.table("posts").semi_join(cands.select("platform", "creator_id"), ["platform", "creator_id"])
-    posts = posts.mutate(
-        _rn=ibis.row_number().over(group_by=[posts.platform, posts.creator_id], order_by=posts.published_at.desc())
-    )
-    recent = posts.filter(posts._rn < RECENT_POSTS)
-    text = recent.caption.fill_null("").lower()
-    mention = ibis.or_(*[text.contains(c.lower()) for c in competitors])
-    return recent.group_by(["platform", "creator_id"]).aggregate(competitor_posts=mention.cast("int64").sum())
+# ---- the prepared query -------------------------------------------------------------------------
+# The query's structure depends only on how the brief asks for topic fit (its *mode*); the brief's
+# values travel in small parameter tables registered on the connection for one query. Ibis compiles
+# the SQL once per mode and process: compiling costs more than running it over a million creators.
+
+PARAM = "_ms_"
+PARAMS: dict[str, dict[str, str]] = {
+    "brief": {
+        "followers_min": "int64",
+        "followers_max": "int64",
+        "min_quality": "float64",
+        "language_required": "boolean",
+        "deliverables": "int64",
+        "topic_available": "boolean",
+        "w_topic": "float64",
+        "w_market": "float64",
+        "w_engagement": "float64",
+        "w_authenticity": "float64",
+        "w_cost": "float64",
+        "seed_platform": "string",
+        "seed_creator_id": "string",
+    },
+    "platforms": {"platform": "string"},
+    "countries": {"country": "string"},
+    "languages": {"language": "string"},
+    "niches": {"niche": "string", "w": "float64"},
+    "prices": {"platform": "string", "tier": "string", "market_country": "string", "price_usd": "float64"},
+    "excluded": {"platform": "string", "handle": "string"},
+    "keys": {"platform": "string", "creator_id": "string"},
+    "terms": {"term": "string"},
+}
+TOPIC_MODES = ("max", "sum", "cosine", "none")  # brief niches, described niches, lookalike, no topic
+_SQL: dict[str, str] = {}
+# rows fetched before the competitor check (which only lowers scores): limit + this, grown ×4 until
+# the shortlist provably holds the best creators
+COMPETITOR_HEADROOM = 50
 
 
-def _price_table(store: Store, brief: Brief) -> ibis.Table:
-    """platform, tier, market_country, price_usd of the brief's deliverables (rate cards × market)."""
-    cards, multipliers = _prices_usd(store)
-    rows: dict[str, list[Any]] = {"platform": [], "tier": [], "market_country": [], "price_usd": []}
-    tiers = {t for (_, t, _) in cards}
-    for platform in brief.platforms:
-        for tier in tiers:
-            for country in [*multipliers, None]:
-                price = _package_price(brief, platform, tier, country, cards, multipliers)
-                if price is not None:
-                    rows["platform"].append(platform)
-                    rows["tier"].append(tier)
-                    rows["market_country"].append(country)
-                    rows["price_usd"].append(price)
-    return ibis.memtable(
-        pd.DataFrame(rows).astype({"platform": str, "tier": str, "market_country": object, "price_usd": float})
-    )
+def _param(name: str) -> ibis.Table:
+    return ibis.table(ibis.schema(PARAMS[name]), name=PARAM + name)
 
 
-def scored_expr(
-    store: Store, brief: Brief, *, like: tuple[str, str] | None = None
-) -> tuple[ibis.Table, dict[str, float], list[str]]:
-    """(candidates with components and score, effective weights, notes) — all inside the engine."""
-    weights = brief.normalised_weights()
-    notes: list[str] = []
-    cands = candidates_expr(store, brief)
+def _scalar(name: str) -> ir.Scalar:
+    return _param("brief")[name].as_scalar()
+
+
+def candidates_expr(store: Store) -> ibis.Table:
+    """Creators passing the brief's hard filters, with their profile and target-audience share."""
     keys = ["platform", "creator_id"]
-    described = description_niches(brief, store.settings.reference_dir) if not brief.niches and not like else {}
-    if described:
-        shares = ", ".join(f"{n} {100 * w:.0f} %" for n, w in described.items())
-        notes.append(f"topic: the brief names no niches; its description reads as {shares} (keywords and embeddings)")
-    topic = _topic(store, brief, like, described)
+    creators = store.table("creators")
+    profiles = store.table("creator_profiles").select("platform", "creator_id", *PROFILE_COLUMNS)
+    base = creators.select(
+        "platform", "creator_id", "handle", "display_name", "declared_country", "declared_language", "followers"
+    ).join(profiles, keys)
+    base = base.filter(
+        base.platform.isin(_param("platforms").platform),
+        base.followers >= _scalar("followers_min"),
+        base.followers <= _scalar("followers_max"),
+    )
+    countries = _param("countries").country
+    markets = store.table("creator_markets")
+    aud = markets.filter((markets.kind == "audience") & markets.country.isin(countries))
+    aud = aud.group_by(keys).aggregate(target_audience=aud.share.sum())
+    base = attach(base, aud, keys)
+    language = base.content_language.fill_null(base.declared_language)
+    country = base.home_market.fill_null(base.declared_country)
+    in_market = country.isin(countries) | (base.target_audience.fill_null(0.0) >= 0.5)
+    speaks = language.isin(_param("languages").language)
+    base = base.filter(_scalar("language_required").ifelse(in_market & speaks, in_market | speaks))
+    floor = _scalar("min_quality")
+    base = base.filter(floor.isnull() | base.aqs.isnull() | (base.aqs >= floor))
+    seed = (base.platform == _scalar("seed_platform")) & (base.creator_id == _scalar("seed_creator_id"))
+    base = base.filter(~seed.fill_null(False))
+    excluded = _param("excluded")
+    base = base.anti_join(excluded, [base.platform == excluded.platform, base.handle.lower() == excluded.handle])
+    return base.mutate(market_country=country, main_language=language)
+
+
+def _topic(store: Store, mode: str) -> ibis.Table | None:
+    """platform, creator_id, topic (0..1) for a topic mode: the best score among the brief's niches
+    (``max``), the niche scores weighted by the niches its description reads as (``sum``,
+    :func:`description_niches`), or the cosine similarity to the seed creator's scores (``cosine``)."""
+    scores = store.table("creator_niche_scores")
+    niches = _param("niches")
+    keys = ["platform", "creator_id"]
+    if mode == "max":
+        chosen = scores.filter(scores.niche.isin(niches.niche))
+        return chosen.group_by(keys).aggregate(topic=chosen.score.max().clip(0.0, 1.0))
+    if mode == "none":
+        return None
+    j = scores.join(niches, "niche")
+    if mode == "sum":
+        return j.group_by(keys).aggregate(topic=(j.score * j.w).sum().clip(0.0, 1.0))
+    sim = j.group_by(keys).aggregate(_dot=(j.score * j.w).sum(), _a=(j.score * j.score).sum(), _b=(j.w * j.w).sum())
+    return sim.select(
+        "platform",
+        "creator_id",
+        topic=((sim._a > 0) & (sim._b > 0)).ifelse(sim._dot / (sim._a.sqrt() * sim._b.sqrt()), 0.0),
+    )
+
+
+def scored_expr(store: Store, mode: str) -> ibis.Table:
+    """Candidates with their components, effective weights and score (before any competitor
+    penalty, :func:`with_competitors`), plus ``_total`` (candidates) and ``_any_aqs`` — one query,
+    all inside the engine."""
+    keys = ["platform", "creator_id"]
+    cands = candidates_expr(store)
+    topic = _topic(store, mode)
     if topic is not None:
         cands = attach(cands, topic, keys)
-    comp = _competitors(store, cands, list(brief.competitors))
-    if comp is not None:
-        cands = attach(cands, comp, keys)
-    prices = _price_table(store, brief)
+    prices = _param("prices")
     j = cands.left_join(
         prices,
         [
@@ -287,17 +290,17 @@ def scored_expr(
         ],
     )
     cands = j.select(*[j[c] for c in cands.columns], price_usd=j.price_usd)
-    countries = [m.country for m in brief.markets]
-    languages = sorted({lang for m in brief.markets for lang in m.languages})
-    deliverables = sum(d.count for d in brief.deliverables)
+    countries = _param("countries").country
     authentic = cands.er_posterior * cands.followers.cast("float64") * (1.0 - cands.suspicious_share.fill_null(0.0))
-    per_usd = (cands.price_usd > 0).ifelse(authentic * deliverables / cands.price_usd, ibis.null(float))
+    per_usd = (cands.price_usd > 0).ifelse(
+        authentic * _scalar("deliverables").cast("float64") / cands.price_usd, ibis.null(float)
+    )
     cands = cands.mutate(
         c_topic=(cands.topic if topic is not None else ibis.literal(None, "float64")),
         c_market=(
             cands.market_country.isin(countries).fill_null(False).ifelse(0.5, 0.0)
             + 0.3 * cands.target_audience.fill_null(0.0).clip(0.0, 1.0)
-            + cands.main_language.isin(languages).fill_null(False).ifelse(0.2, 0.0)
+            + cands.main_language.isin(_param("languages").language).fill_null(False).ifelse(0.2, 0.0)
         ),
         c_engagement=cands.er_posterior_percentile,
         c_authenticity=cands.aqs / 100.0,
@@ -306,38 +309,186 @@ def scored_expr(
     cands = cands.mutate(
         c_cost=cands.per_usd.isnull().ifelse(
             ibis.null(float), ibis.percent_rank().over(order_by=cands.per_usd).cast("float64")
-        )
+        ),
+        _any_aqs=cands.c_authenticity.notnull().cast("int8").max().over(),
+        _total=cands.count().over(),
     )
     available = {
-        "topic": topic is not None and int(store.table("creator_niche_scores").count().execute()) > 0,
-        "market": True,
-        "engagement": True,
-        "authenticity": bool(int(cands.c_authenticity.notnull().sum().execute() or 0)),
-        "cost": True,
+        "topic": _scalar("topic_available").cast("float64"),
+        "market": ibis.literal(1.0),
+        "engagement": ibis.literal(1.0),
+        "authenticity": cands._any_aqs.cast("float64"),
+        "cost": ibis.literal(1.0),
     }
-    if not available["topic"]:
-        notes.append(
-            "topic: no niche scores yet (run microscout profile) — its weight is spread over the others"
-            if brief.niches or like
-            else "topic: the brief names no niches and its description points to none; its weight is spread over "
-            "the others"
-        )
-    if not available["authenticity"]:
-        notes.append("authenticity: no Audience Quality Score computed yet; its weight is spread over the others")
-        if brief.min_quality is not None:
-            notes.append(f"min_quality {brief.min_quality:g} not applied: no Audience Quality Score yet")
-    used = {k: w for k, w in weights.items() if available[k]}
-    total_w = sum(used.values()) or 1.0
-    effective = {k: used.get(k, 0.0) / total_w for k in weights}
-    raw = sum(
-        (cands[f"c_{k}"].fill_null(0.0) * (100.0 * w) for k, w in effective.items() if w),
-        start=ibis.literal(0.0),
-    )
+    used = {k: _scalar(f"w_{k}") * a for k, a in available.items()}
+    total_w = sum(used.values(), start=ibis.literal(0.0))
+    total_w = (total_w > 0).ifelse(total_w, 1.0)
+    raw = sum((cands[f"c_{k}"].fill_null(0.0) * (100.0 * w) for k, w in used.items()), start=ibis.literal(0.0))
     unsafe = (cands.unsafe_post_share.fill_null(0.0) * 2.0).clip(0.0, UNSAFE_PENALTY_MAX)
-    factor = 1.0 - unsafe
-    if comp is not None:
-        factor = factor * (cands.competitor_posts.fill_null(0) > 0).ifelse(1.0 - COMPETITOR_PENALTY, 1.0)
-    return cands.mutate(score=raw * factor), effective, notes
+    effective = {f"_w_{k}": w / total_w for k, w in used.items()}
+    return cands.mutate(score=raw / total_w * (1.0 - unsafe), **effective)
+
+
+def competitor_posts_expr(store: Store) -> ibis.Table:
+    """platform, creator_id, competitor_posts: how many of the 30 most recent posts of each creator
+    of the ``keys`` parameter name a term of ``terms`` (lower case) in their caption
+    (case-insensitive substring). The creator id filter goes first so the engine reads the
+    captions of those creators only."""
+    keys = _param("keys")
+    terms = _param("terms")
+    posts = store.table("posts")
+    posts = posts.filter(posts.creator_id.isin(keys.creator_id)).semi_join(keys, ["platform", "creator_id"])
+    posts = posts.mutate(
+        _rn=ibis.row_number().over(
+            group_by=[posts.platform, posts.creator_id], order_by=[posts.published_at.desc(), posts.post_id]
+        )
+    )
+    recent = posts.filter(posts._rn <= RECENT_POSTS).cross_join(terms)
+    recent = recent.filter(recent.caption.fill_null("").lower().contains(recent.term))
+    recent = recent.select("platform", "creator_id", "post_id").distinct()
+    return recent.group_by(["platform", "creator_id"]).aggregate(competitor_posts=recent.count())
+
+
+def _sql(store: Store, key: str) -> str:
+    if key not in _SQL:
+        expr = competitor_posts_expr(store) if key == "competitors" else scored_expr(store, key)
+        _SQL[key] = str(store.con.compile(expr))
+    return _SQL[key]
+
+
+Ranker = Callable[[int], tuple[list[dict[str, Any]], int]]
+# (rows, lower-case terms) -> {(platform, creator_id): recent posts naming a term}
+Mentions = Callable[[list[dict[str, Any]], list[str]], dict[tuple[str, str], int]]
+
+
+def competitor_posts(store: Store, rows: list[dict[str, Any]], terms: list[str]) -> dict[tuple[str, str], int]:
+    """How many of their 30 most recent posts name a term, for the creators of ``rows`` (engine query)."""
+    keys = _arrow("keys", [{"platform": r["platform"], "creator_id": r["creator_id"]} for r in rows])
+    found = _run(
+        store, _sql(store, "competitors"), {"keys": keys, "terms": _arrow("terms", [{"term": t} for t in terms])}
+    )
+    return {(r["platform"], r["creator_id"]): int(r["competitor_posts"]) for r in found}
+
+
+def with_competitors(
+    store: Store, brief: Brief, ranked: Ranker, limit: int, mentions: Mentions | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """(the best ``limit`` rows after the competitor penalty, candidates).
+
+    ``ranked(n)`` gives the best ``n`` rows by the score before the penalty and the candidate
+    count. The penalty only lowers scores, so rows are fetched (``limit`` + 50, then four times as
+    many) until the ``limit``-th penalised score beats the best score left out: the shortlist is
+    exact while the posts of a hundred creators, not of every candidate, are read (by ``mentions``,
+    :func:`competitor_posts` unless given)."""
+    if not brief.competitors:
+        return ranked(limit)
+    terms = [c.lower() for c in brief.competitors]
+    fetch = limit + COMPETITOR_HEADROOM
+    while True:
+        rows, total = ranked(fetch)
+        if not rows:
+            return rows, total
+        floor = rows[-1]["score"]  # no creator left out scores above this before the penalty
+        found = mentions(rows, terms) if mentions else competitor_posts(store, rows, terms)
+        for r in rows:
+            r["competitor_posts"] = found.get((r["platform"], r["creator_id"]), 0)
+            if r["competitor_posts"]:
+                r["score"] = r["score"] * (1.0 - COMPETITOR_PENALTY)
+        best = sorted(rows, key=lambda r: (-r["score"], r["platform"], r["handle"]))[:limit]
+        if total <= len(rows) or (len(best) == limit and best[-1]["score"] > floor):
+            return best, total
+        fetch *= 4
+
+
+def _arrow(name: str, rows: list[dict[str, Any]]) -> pa.Table:
+    schema = pa.schema([(c, pa.bool_() if t == "boolean" else pa.from_numpy_dtype(t) if t != "string" else pa.string())
+                        for c, t in PARAMS[name].items()])  # fmt: skip
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _run(store: Store, sql: str, params: dict[str, pa.Table]) -> list[dict[str, Any]]:
+    con = store.raw
+    for name, table in params.items():
+        con.register(PARAM + name, table)
+    try:
+        return con.sql(sql).to_arrow_table().to_pylist()
+    finally:
+        for name in params:
+            con.unregister(PARAM + name)
+
+
+def brief_prices(store: Store, brief: Brief) -> list[dict[str, Any]]:
+    """The rate-card price (USD) of the brief's deliverables per platform, tier and market
+    (``market_country`` None: no market multiplier)."""
+    cards, multipliers = _prices_usd(store)
+    prices = []
+    for platform in brief.platforms:
+        for tier in sorted({t for (_, t, _) in cards}):
+            for country in [*multipliers, None]:
+                price = _package_price(brief, platform, tier, country, cards, multipliers)
+                if price is not None:
+                    prices.append({"platform": platform, "tier": tier, "market_country": country, "price_usd": price})
+    return prices
+
+
+def _brief_params(
+    brief: Brief,
+    niches: dict[str, float],
+    seed: tuple[str, str] | None,
+    topic_available: bool,
+    prices: list[dict[str, Any]],
+) -> dict[str, pa.Table]:
+    weights = brief.normalised_weights()
+    excluded = []
+    for ref in brief.exclude_creators:
+        platform, handle = ref.split(":", 1)
+        excluded.append({"platform": platform, "handle": handle.lower().lstrip("@")})
+    return {
+        "brief": _arrow(
+            "brief",
+            [
+                {
+                    "followers_min": brief.followers.min,
+                    "followers_max": brief.followers.max,
+                    "min_quality": brief.min_quality,
+                    "language_required": brief.content_language_required,
+                    "deliverables": sum(d.count for d in brief.deliverables),
+                    "topic_available": topic_available,
+                    **{f"w_{k}": w for k, w in weights.items()},
+                    "seed_platform": seed[0] if seed else None,
+                    "seed_creator_id": seed[1] if seed else None,
+                }
+            ],
+        ),
+        "platforms": _arrow("platforms", [{"platform": p} for p in brief.platforms]),
+        "countries": _arrow("countries", [{"country": m.country} for m in brief.markets]),
+        "languages": _arrow(
+            "languages", [{"language": x} for x in sorted({x for m in brief.markets for x in m.languages})]
+        ),
+        "niches": _arrow("niches", [{"niche": n, "w": w} for n, w in niches.items()]),
+        "prices": _arrow("prices", prices),
+        "excluded": _arrow("excluded", excluded),
+    }
+
+
+def _topic_mode(store: Store, brief: Brief, seed: tuple[str, str] | None) -> tuple[str, dict[str, float], list[str]]:
+    """(mode, niche weights, notes) of the brief's topic fit."""
+    if seed is not None:
+        rows = store.raw.execute(
+            "SELECT niche, score FROM creator_niche_scores WHERE platform = ? AND creator_id = ?", list(seed)
+        ).fetchall()
+        return "cosine", {str(n): float(v) for n, v in rows}, []
+    if brief.niches:
+        return "max", dict.fromkeys(brief.niches, 1.0), []
+    described = description_niches(brief, store.settings.reference_dir)
+    if not described:
+        return "none", {}, []
+    shares = ", ".join(f"{n} {100 * w:.0f} %" for n, w in described.items())
+    return (
+        "sum",
+        described,
+        [f"topic: the brief names no niches; its description reads as {shares} (keywords and embeddings)"],
+    )
 
 
 def search(
@@ -349,28 +500,76 @@ def search(
     save: bool = True,
     like: str | None = None,
     now: dt.datetime | None = None,
+    index: BriefIndex | None = None,
 ) -> SearchResult:
-    """Rank creators for ``brief`` (or like the creator ``like``); save the brief and the shortlist."""
+    """Rank creators for ``brief`` (or like the creator ``like``); save the brief and the shortlist.
+
+    ``index``: answer from this in-memory :class:`~microscout.matching_index.BriefIndex` of the
+    store (a server's, built once) instead of one engine query; the results are the same."""
     from microscout.creators import resolve_creator
 
     weights = brief.normalised_weights()
     seed = resolve_creator(store, like) if like else None
-    expr, effective, notes = scored_expr(store, brief, like=seed)
-    if seed is not None:
-        expr = expr.filter(~((expr.platform == seed[0]) & (expr.creator_id == seed[1])))
-        notes.append(f"lookalikes of {like}: topic is the similarity of the two creators' niche scores")
-    total = int(expr.count().execute())
+    mode, niches, notes = _topic_mode(store, brief, seed)
+    topic_available = mode != "none" and bool(
+        store.raw.execute("SELECT 1 FROM creator_niche_scores LIMIT 1").fetchall()
+    )
+    prices = brief_prices(store, brief)
+    ranked: Ranker
+    if index is not None:
+        ranked = index.ranker(
+            brief,
+            mode=mode,
+            niches=niches,
+            seed=seed,
+            topic_available=topic_available,
+            prices={(p["platform"], p["tier"], p["market_country"] or ""): p["price_usd"] for p in prices},
+        )
+    else:
+        params = _brief_params(brief, niches, seed, topic_available, prices)
+        sql = _sql(store, mode)
+
+        def ranked(n: int) -> tuple[list[dict[str, Any]], int]:
+            rows = _run(store, f"SELECT * FROM ({sql}) ORDER BY score DESC, platform, handle LIMIT {int(n)}", params)
+            return rows, int(rows[0]["_total"]) if rows else 0
+
+    rows, total = with_competitors(
+        store, brief, ranked, limit, (lambda rows, terms: index.competitor_posts(store, rows, terms)) if index else None
+    )
     search_id = uuid.uuid4().hex[:12]
     if total == 0:
+        notes += _availability_notes(brief, mode, None, like)
         return SearchResult(search_id, [], weights, [*notes, "no creator passed the brief's filters"], 0)
-    top = expr.order_by([ibis.desc("score"), "platform", "handle"]).limit(limit).to_pyarrow().to_pylist()
-    rows = [_row(r, brief, weights, effective) for r in top]
-    for rank, r in enumerate(rows, start=1):
+    effective = {k: float(rows[0][f"_w_{k}"]) for k in weights}
+    available = {"topic": topic_available, "authenticity": bool(rows[0]["_any_aqs"])}
+    notes += _availability_notes(brief, mode, available, like)
+    out = [_row(r, brief, weights, effective) for r in rows]
+    for rank, r in enumerate(out, start=1):
         r["rank"] = rank
-    result = SearchResult(search_id, rows, weights, notes, total)
+    result = SearchResult(search_id, out, weights, notes, total)
     if save:
         _save(store, brief, result, workspace, now or utcnow())
     return result
+
+
+def _availability_notes(brief: Brief, mode: str, available: dict[str, bool] | None, like: str | None) -> list[str]:
+    notes = []
+    if like:
+        notes.append(f"lookalikes of {like}: topic is the similarity of the two creators' niche scores")
+    if available is None:  # no candidate: nothing to say about the components
+        return notes
+    if not available["topic"]:
+        notes.append(
+            "topic: no niche scores yet (run microscout profile) — its weight is spread over the others"
+            if mode in ("max", "cosine")
+            else "topic: the brief names no niches and its description points to none; its weight is spread over "
+            "the others"
+        )
+    if not available["authenticity"]:
+        notes.append("authenticity: no Audience Quality Score computed yet; its weight is spread over the others")
+        if brief.min_quality is not None:
+            notes.append(f"min_quality {brief.min_quality:g} not applied: no Audience Quality Score yet")
+    return notes
 
 
 def lookalike_brief(store: Store, ref: str) -> Brief:

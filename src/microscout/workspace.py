@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from microscout.brief import Brief, parse_brief
 from microscout.cells import safe_cell
@@ -29,6 +29,9 @@ from microscout.errors import InvalidInputError, NotFoundError
 from microscout.store import Store, utcnow
 from microscout.store.migrations import quote
 from microscout.store.schema import table_def
+
+if TYPE_CHECKING:
+    from microscout.matching_index import BriefIndex
 
 __all__ = [
     "add_list_item",
@@ -176,13 +179,16 @@ def get_brief(store: Store, workspace: str, brief_id: str) -> dict[str, Any]:
     return _brief_out(rows[0])
 
 
-def run_brief_search(store: Store, workspace: str, brief_id: str, *, limit: int = 50) -> dict[str, Any]:
-    """Run the stored brief through :func:`microscout.matching.search`; the shortlist is saved."""
+def run_brief_search(
+    store: Store, workspace: str, brief_id: str, *, limit: int = 50, index: BriefIndex | None = None
+) -> dict[str, Any]:
+    """Run the stored brief through :func:`microscout.matching.search` (from ``index`` when given, a
+    server's in-memory matcher); the shortlist is saved."""
     from microscout.matching import search
 
     stored = get_brief(store, workspace, brief_id)
     brief = parse_brief(stored["brief"], f"brief {brief_id}", reference_dir=store.settings.reference_dir)
-    result = search(store, brief, workspace=workspace, limit=limit)
+    result = search(store, brief, workspace=workspace, limit=limit, index=index)
     out = result.to_dict()
     out["brief_id"] = brief_id
     return out

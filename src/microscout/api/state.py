@@ -15,13 +15,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 
 from microscout.config import Settings
 from microscout.discovery import CreatorFilters, CreatorIndex, CreatorPage
 from microscout.store import Store
+
+if TYPE_CHECKING:
+    from microscout.matching_index import BriefIndex
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +126,8 @@ class AppState:
         self.jobs = JobRunner(self)
         self._index: CreatorIndex | None = None
         self._index_lock = threading.Lock()
+        self._brief_index: BriefIndex | None = None
+        self._brief_index_lock = threading.Lock()
         self._keys: dict[str, tuple[Any, float]] = {}
         self._keys_lock = threading.Lock()
 
@@ -170,9 +175,32 @@ class AppState:
         logger.info("creator index: %d creators in %.2f s", self._index.size, time.perf_counter() - started)
 
     def refresh_index(self) -> None:
-        """Rebuild the creator index (after a job wrote public data); searches use the old one meanwhile."""
+        """Rebuild the creator index (after a job wrote public data); searches use the old one meanwhile.
+        The brief index, when one was built, is rebuilt too."""
         with self._index_lock:
             self._build_index()
+        if self._brief_index is not None:
+            with self._brief_index_lock:
+                self._build_brief_index()
+
+    def brief_index(self) -> BriefIndex:
+        """The in-memory brief matcher (built on the first brief search, seconds at a million creators)."""
+        index = self._brief_index
+        if index is None:
+            with self._brief_index_lock:
+                if self._brief_index is None:
+                    self._build_brief_index()
+                index = self._brief_index
+        assert index is not None
+        return index
+
+    def _build_brief_index(self) -> None:
+        from microscout.matching_index import BriefIndex
+
+        started = time.perf_counter()
+        with self.pool.acquire() as store:
+            self._brief_index = BriefIndex.build(store)
+        logger.info("brief index: %d creators in %.2f s", self._brief_index.size, time.perf_counter() - started)
 
     def search_creators(
         self, filters: CreatorFilters, *, sort: str, descending: bool, limit: int, offset: int

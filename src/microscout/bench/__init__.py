@@ -184,7 +184,9 @@ def write_doc(result: dict[str, Any], command: str, path: Path = DOC) -> None:
         "",
         "Rewritten by `make bench` from one run on the machine named; re-run to re-measure. "
         "Text processing (language ID, brand safety, sentiment, embeddings): [benchmarks-text.md](benchmarks-text.md); "
-        "planning (HiGHS vs greedy): [benchmarks-plan.md](benchmarks-plan.md).",
+        "planning (HiGHS vs greedy): [benchmarks-plan.md](benchmarks-plan.md); "
+        "brief → shortlist at a million creators: [benchmarks-search.md](benchmarks-search.md); "
+        "the server under load: [benchmarks-api.md](benchmarks-api.md).",
         "",
         f"Command: `{command}`  ",
         f"Machine: {result['machine']}",

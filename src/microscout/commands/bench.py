@@ -78,3 +78,22 @@ def bench_api_cmd(
         return
     for key in ("requests", "errors", "rps", "p50_ms", "p99_ms"):
         console.print(f"{key:>10}: {result[key]}")
+
+
+@bench_app.command("search")
+@handle_errors
+def bench_search_cmd(
+    creators: Annotated[int, typer.Option("--creators", help="Profiled creators in the benchmark world.")] = 1_000_000,
+    queries: Annotated[int, typer.Option("--queries", help="Different briefs to search (top 50 each).")] = 60,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Time brief → top 50 over a world of profiled creators (the server's index; a sample through the engine)."""
+    from microscout.bench.search import bench_search
+
+    with progress_bar() as update:
+        result = bench_search(creators=creators, queries=queries, progress=update)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    for key in ("creators", "queries", "p50_ms", "p95_ms", "max_ms", "engine_p50_ms", "index_build_s"):
+        console.print(f"{key:>14}: {result[key]}")

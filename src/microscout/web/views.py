@@ -297,6 +297,7 @@ def briefs(request: Request, store: StoreDep, principal: WebUser) -> Response:
 def post_brief(
     request: Request,
     store: StoreDep,
+    state: StateDep,
     principal: WebUser,
     text: Annotated[str, Form(max_length=100_000)] = "",
     csrf_token: CsrfField = "",
@@ -318,17 +319,22 @@ def post_brief(
             errors=errors,
         )
     saved = save_brief(store, principal.workspace, brief)
-    result = run_brief_search(store, principal.workspace, saved["brief_id"], limit=25)
+    result = run_brief_search(store, principal.workspace, saved["brief_id"], limit=25, index=state.brief_index())
     return _back(f"/searches/{result['search_id']}")
 
 
 @router.post("/briefs/{brief_id}/search")
 def rerun_brief(
-    request: Request, brief_id: IdPath, store: StoreDep, principal: WebUser, csrf_token: CsrfField = ""
+    request: Request,
+    brief_id: IdPath,
+    store: StoreDep,
+    state: StateDep,
+    principal: WebUser,
+    csrf_token: CsrfField = "",
 ) -> Response:
     _csrf(request, csrf_token)
     _need(principal, "editor")
-    result = run_brief_search(store, principal.workspace, brief_id, limit=25)
+    result = run_brief_search(store, principal.workspace, brief_id, limit=25, index=state.brief_index())
     return _back(f"/searches/{result['search_id']}")
 
 

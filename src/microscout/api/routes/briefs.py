@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from microscout.api.deps import Editor, StoreDep, Viewer
+from microscout.api.deps import Editor, StateDep, StoreDep, Viewer
 from microscout.api.models import (
     BriefCreate,
     BriefPublic,
@@ -44,8 +44,10 @@ def get_one_brief(brief_id: IdPath, store: StoreDep, principal: Viewer) -> dict[
 @router.post(
     "/briefs/{brief_id}/searches", response_model=SearchPublic, status_code=201, summary="Rank creators for a brief"
 )
-def run_search(brief_id: IdPath, body: SearchCreate, store: StoreDep, principal: Editor) -> dict[str, Any]:
-    return run_brief_search(store, principal.workspace, brief_id, limit=body.limit)
+def run_search(
+    brief_id: IdPath, body: SearchCreate, store: StoreDep, state: StateDep, principal: Editor
+) -> dict[str, Any]:
+    return run_brief_search(store, principal.workspace, brief_id, limit=body.limit, index=state.brief_index())
 
 
 @router.get("/searches", response_model=list[SearchSummary], summary="List saved shortlists")
