@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -447,3 +448,46 @@ def test_ingest_job_runs_on_a_worker_thread_with_progress(client, world):
     # the index was rebuilt: the new creators are searchable
     found = client.get("/api/v1/creators?q=new2&platform=tiktok", headers=h).json()
     assert found["count"] >= 1
+
+
+def test_brief_search_reads_the_rebuilt_brief_index_after_a_job(client, world):
+    h = headers(world.keys[("acme", "editor")])
+    brief_id = client.post("/api/v1/briefs", json={"brief": BRIEF}, headers=h).json()["brief_id"]
+    before = client.post(f"/api/v1/briefs/{brief_id}/searches", json={"limit": 50}, headers=h).json()
+    state = client.app.state.microscout
+    assert state._brief_index is not None  # built by the first brief search
+    # a new Brazilian creator with posts arrives in an ingest job that profiles it
+    creator = {"platform": "instagram", "creator_id": "late1", "handle": "late.arrival", "followers": 6000,
+               "declared_country": "BR", "declared_language": "pt"}  # fmt: skip
+    posts = [
+        {"platform": "instagram", "post_id": f"late1-{i}", "creator_id": "late1", "likes": 300 + i, "comments": 9,
+         "published_at": f"2026-09-{i + 1:02d}T10:00:00Z", "caption": "dia de praia"}
+        for i in range(6)
+    ]  # fmt: skip
+    job = _upload(client, h, name="creators.jsonl", data=json.dumps(creator).encode() + b"\n").json()
+    _wait(client, h, job["job_id"])
+    files = {
+        "file": (
+            "posts.jsonl",
+            io.BytesIO(b"".join(json.dumps(p).encode() + b"\n" for p in posts)),
+            "application/octet-stream",
+        )
+    }
+    r = client.post("/api/v1/ingest-jobs", files=files, data={"profile": "true"}, headers=h)
+    assert r.status_code == 202, r.text
+    job = r.json()
+    _wait(client, h, job["job_id"])
+    after = client.post(f"/api/v1/briefs/{brief_id}/searches", json={"limit": 50}, headers=h).json()
+    assert "instagram:late.arrival" not in [r["creator"] for r in before["results"]]
+    assert "instagram:late.arrival" in [r["creator"] for r in after["results"]]
+    assert after["candidates"] == before["candidates"] + 1
+
+
+def _wait(client: TestClient, h: dict[str, str], job_id: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        state = client.get(f"/api/v1/ingest-jobs/{job_id}", headers=h).json()
+        if state["status"] in ("completed", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert state["status"] == "completed", state

@@ -163,11 +163,14 @@ class JobRunner:
                     if profile:
                         update_job(store, workspace, job_id, progress=share)
                         summary["profile"] = _profile(store)
+                    # searches see the new data by the time the job says it is done
+                    self.state.refresh_index()
                     update_job(
                         store, workspace, job_id, status="completed", progress=1.0, result=summary, finished=True
                     )
                 except MicroscoutError as exc:
                     update_job(store, workspace, job_id, status="failed", error=exc.message, finished=True)
+                    self.state.refresh_index()  # batches written before the failure stay
                 except Exception:
                     logger.exception("ingest job %s failed", job_id)
                     update_job(
@@ -178,7 +181,7 @@ class JobRunner:
                         error="internal error: the server log has the details",
                         finished=True,
                     )
-            self.state.refresh_index()
+                    self.state.refresh_index()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
