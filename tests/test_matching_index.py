@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from microscout.bench.search import bench_search, brief_mix, build_world, render
@@ -90,3 +91,22 @@ def test_bench_search_reports_latency_and_writes_its_page(tmp_path):
     assert result["engine_p50_ms"] > 0 and result["index_build_s"] > 0
     page = render(result, "python -m microscout.bench.search --creators 1500")
     assert "p95" in page and "1,500" in page
+
+
+def test_competitor_check_reads_exactly_the_30_most_recent_posts(world):
+    from microscout.matching import competitor_posts
+
+    platform, cid = world.raw.execute("SELECT platform, creator_id FROM creators WHERE creator_id = 'c5'").fetchall()[0]
+    world.raw.execute("DELETE FROM posts WHERE creator_id = 'c5'")
+    for k in range(40):  # k = 0 is the newest; the 30th newest is k = 29
+        caption = "loving UVmax today" if k in (29, 30) else f"post {k}"
+        world.raw.execute(
+            "INSERT INTO posts (platform, post_id, creator_id, published_at, caption) "
+            "VALUES (?, ?, ?, TIMESTAMP '2026-10-31' - to_days(CAST(? AS INTEGER)), ?)",
+            [platform, f"c5-{k}", cid, k, caption],
+        )
+    index = BriefIndex.build(world)
+    row = int(np.flatnonzero(index.creator_ids == cid)[0])
+    rows = [{"platform": platform, "creator_id": cid, "_index_row": row}]
+    assert competitor_posts(world, rows, ["uvmax"]) == {(platform, cid): 1}
+    assert index.competitor_posts(world, rows, ["uvmax"]) == {(platform, cid): 1}

@@ -343,7 +343,7 @@ def competitor_posts_expr(store: Store) -> ibis.Table:
             group_by=[posts.platform, posts.creator_id], order_by=[posts.published_at.desc(), posts.post_id]
         )
     )
-    recent = posts.filter(posts._rn <= RECENT_POSTS).cross_join(terms)
+    recent = posts.filter(posts._rn < RECENT_POSTS).cross_join(terms)  # row_number counts from 0
     recent = recent.filter(recent.caption.fill_null("").lower().contains(recent.term))
     recent = recent.select("platform", "creator_id", "post_id").distinct()
     return recent.group_by(["platform", "creator_id"]).aggregate(competitor_posts=recent.count())
