@@ -66,12 +66,17 @@ def settings_key(s: Settings) -> str:
     return f"{s.er_window_posts}/{s.er_window_days}/{int(s.er_include_shares_saves)}"
 
 
-def base_expr(src: Source, creators: ir.Table) -> ir.Table:
-    """Per-creator aggregates (no peer statistics) for the given creators."""
+def base_expr(src: Source, creators: ir.Table, *, everyone: bool = False) -> ir.Table:
+    """Per-creator aggregates (no peer statistics) for the given creators (``everyone``: they are
+    all the creators, so posts and snapshots are read whole, not through a semi-join the engine
+    would materialise)."""
     s = src.settings
     keys = creators.select("platform", "creator_id")
-    posts = src.table("posts").semi_join(keys, ["platform", "creator_id"])
-    snapshots = src.table("creator_snapshots").semi_join(keys, ["platform", "creator_id"])
+    posts = src.table("posts")
+    snapshots = src.table("creator_snapshots")
+    if not everyone:
+        posts = posts.semi_join(keys, ["platform", "creator_id"])
+        snapshots = snapshots.semi_join(keys, ["platform", "creator_id"])
     comments = src.table("comments")
     tags = disclosure_hashtags(load_table("disclosure_tags", reference_dir=s.reference_dir).rows)
     window = window_posts(
@@ -113,7 +118,7 @@ def profile_expr(src: Source, *, now: dt.datetime, changed_only: bool = True) ->
         todo = creators.anti_join(same, ["platform", "creator_id"])
     else:
         todo = creators
-    fresh = base_expr(src, todo)
+    fresh = base_expr(src, todo, everyone=not changed_only)
     kept = _conform(
         stored.semi_join(creators, ["platform", "creator_id"]).anti_join(todo, ["platform", "creator_id"]),
         BASE_COLUMNS,

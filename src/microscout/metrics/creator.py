@@ -99,18 +99,18 @@ def fingerprint(
         _tagchars=posts.hashtags.join(" ").length().fill_null(0).sum(),
         _kind=posts.kind.length().fill_null(0).sum(),
     )
-    r = comments.filter(comments.is_creator_reply.fill_null(False))
-    r = r.group_by(["platform", "post_id"]).aggregate(_r=r.count())
-    r = r.join(posts.select("platform", "post_id", "creator_id"), ["platform", "post_id"])
-    r = r.group_by(["platform", "creator_id"]).aggregate(_replies=r._r.sum())
-    cn = comments.join(posts.select("platform", "post_id", "creator_id"), ["platform", "post_id"])
-    cn = cn.group_by(["platform", "creator_id"]).aggregate(_cn=cn.count())
+    # comments per post first (few columns), then one join to the posts' creators
+    per_post = comments.group_by(["platform", "post_id"]).aggregate(
+        _c=comments.count(), _r=comments.is_creator_reply.fill_null(False).cast("int64").sum()
+    )
+    cn = per_post.join(posts.select("platform", "post_id", "creator_id"), ["platform", "post_id"])
+    cn = cn.group_by(["platform", "creator_id"]).aggregate(_replies=cn._r.sum(), _cn=cn._c.sum())
     s = snapshots.group_by(["platform", "creator_id"]).aggregate(
         _sn=snapshots.count(), _slast=snapshots.observed_at.epoch_seconds().floor().cast("int64").max()
     )
     c = creators.select("platform", "creator_id", "followers")
     j = c.left_join(p, ["platform", "creator_id"]).left_join(s, ["platform", "creator_id"])
-    j = j.left_join(r, ["platform", "creator_id"]).left_join(cn, ["platform", "creator_id"])
+    j = j.left_join(cn, ["platform", "creator_id"])
     parts = [
         j.followers,
         j._n,
@@ -133,7 +133,7 @@ def fingerprint(
         j._replies,
         j._cn,
     ]
-    text = ibis.literal(f"v2|{settings_key}")
+    text = ibis.literal(f"v3|{settings_key}")
     for part in parts:
         text = text.concat("|", part.cast("string").fill_null("-"))
     return j.select("platform", "creator_id", input_fingerprint=text)

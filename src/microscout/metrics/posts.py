@@ -40,18 +40,20 @@ def window_posts(
         rn=ibis.row_number().over(
             group_by=[posts.platform, posts.creator_id],
             order_by=[posts.published_at.desc(), posts.post_id.desc()],
-        ),
-        last_at=posts.published_at.max().over(group_by=[posts.platform, posts.creator_id]),
+        )
     )
     recent = ranked.filter(ranked.rn < window_posts)
-    if window_days is not None:
+    if window_days is not None:  # a second window over every post: only when asked for
+        ranked = ranked.mutate(last_at=ranked.published_at.max().over(group_by=[ranked.platform, ranked.creator_id]))
+        recent = ranked.filter(ranked.rn < window_posts)
         recent = recent.filter(recent.published_at >= recent.last_at - ibis.interval(days=window_days))
     joined = recent.join(creators.select("platform", "creator_id", "followers"), ["platform", "creator_id"])
     eng = joined.likes + joined.comments
     if include_shares_saves:
         eng = eng + joined.shares.fill_null(0) + joined.saves.fill_null(0)
     tags = disclosure_tags or ["\x00"]
-    tagged = joined.hashtags.map(lambda h: h.lower().replace("#", "")).filter(lambda h: h.isin(tags)).length() > 0
+    # set intersection, not a membership test per hashtag against every tag
+    tagged = joined.hashtags.map(lambda h: h.lower().replace("#", "")).intersect(ibis.literal(tags)).length() > 0
     sponsored = joined.is_sponsored.fill_null(False) | tagged.fill_null(False)
     return joined.mutate(
         eng=eng,
