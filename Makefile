@@ -42,7 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m microscout.bench.search --creators 1000000
 
 bench-full: $(STAMP)
-	$(BIN)/python -m microscout.bench --creators 1000000 --posts-per-creator 50 --bulk-load --doc docs/benchmarks-full.md
+	$(BIN)/python -m microscout.bench --creators 1000000 --posts-per-creator 50 --bulk-load --memory-limit 8GB --doc docs/benchmarks-full.md
 
 # Regenerate the generated docs (CLI reference, configuration).
 docs: $(STAMP)

@@ -435,13 +435,7 @@ def test_ingest_job_runs_on_a_worker_thread_with_progress(client, world):
     )
     job = _upload(client, h, name="creators.jsonl", data=data).json()
     assert job["status"] == "queued" and job["kind"] == "ingest"
-    deadline = time.monotonic() + 60
-    while True:
-        state = client.get(f"/api/v1/ingest-jobs/{job['job_id']}", headers=h).json()
-        if state["status"] in ("completed", "failed") or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert state["status"] == "completed", state
+    state = _wait(client, h, job["job_id"])
     assert state["progress"] == 1.0
     assert state["result"]["tables"]["creators"]["inserted"] == 30
     assert state["result"]["quarantined"] == 1
@@ -483,11 +477,13 @@ def test_brief_search_reads_the_rebuilt_brief_index_after_a_job(client, world):
     assert after["candidates"] == before["candidates"] + 1
 
 
-def _wait(client: TestClient, h: dict[str, str], job_id: str) -> None:
+def _wait(client: TestClient, h: dict[str, str], job_id: str) -> dict[str, Any]:
+    """The job's state once it has completed (fails the test if it failed or took over a minute)."""
     deadline = time.monotonic() + 60
     while True:
-        state = client.get(f"/api/v1/ingest-jobs/{job_id}", headers=h).json()
+        state: dict[str, Any] = client.get(f"/api/v1/ingest-jobs/{job_id}", headers=h).json()
         if state["status"] in ("completed", "failed") or time.monotonic() > deadline:
             break
         time.sleep(0.1)
     assert state["status"] == "completed", state
+    return state

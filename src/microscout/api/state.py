@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import ibis
 
@@ -159,48 +159,42 @@ class AppState:
         return self._index is not None
 
     def index(self) -> CreatorIndex:
-        index = self._index
-        if index is None:
-            with self._index_lock:
-                if self._index is None:
-                    self._build_index()
-                index = self._index
-        assert index is not None
-        return index
+        """The in-memory creator index (built on first use)."""
+        return cast(CreatorIndex, self._built("_index", self._index_lock, CreatorIndex.build))
 
-    def _build_index(self) -> None:
-        started = time.perf_counter()
-        with self.pool.acquire() as store:
-            self._index = CreatorIndex.build(store)
-        logger.info("creator index: %d creators in %.2f s", self._index.size, time.perf_counter() - started)
+    def brief_index(self) -> BriefIndex:
+        """The in-memory brief matcher (built on the first brief search, seconds at a million creators)."""
+        from microscout.matching_index import BriefIndex
+
+        return cast(BriefIndex, self._built("_brief_index", self._brief_index_lock, BriefIndex.build))
 
     def refresh_index(self) -> None:
         """Rebuild the creator index (after a job wrote public data); searches use the old one meanwhile.
         The brief index, when one was built, is rebuilt too."""
         with self._index_lock:
-            self._build_index()
+            self._build("_index", CreatorIndex.build)
         if self._brief_index is not None:
+            from microscout.matching_index import BriefIndex
+
             with self._brief_index_lock:
-                self._build_brief_index()
+                self._build("_brief_index", BriefIndex.build)
 
-    def brief_index(self) -> BriefIndex:
-        """The in-memory brief matcher (built on the first brief search, seconds at a million creators)."""
-        index = self._brief_index
-        if index is None:
-            with self._brief_index_lock:
-                if self._brief_index is None:
-                    self._build_brief_index()
-                index = self._brief_index
-        assert index is not None
-        return index
+    def _built(self, attr: str, lock: threading.Lock, build: Callable[[Store], Any]) -> Any:
+        value = getattr(self, attr)
+        if value is None:
+            with lock:
+                if getattr(self, attr) is None:
+                    self._build(attr, build)
+                value = getattr(self, attr)
+        return value
 
-    def _build_brief_index(self) -> None:
-        from microscout.matching_index import BriefIndex
-
+    def _build(self, attr: str, build: Callable[[Store], Any]) -> None:
         started = time.perf_counter()
         with self.pool.acquire() as store:
-            self._brief_index = BriefIndex.build(store)
-        logger.info("brief index: %d creators in %.2f s", self._brief_index.size, time.perf_counter() - started)
+            value = build(store)
+        setattr(self, attr, value)
+        name = attr.strip("_").replace("_", " ")
+        logger.info("%s: %d creators in %.2f s", name, value.size, time.perf_counter() - started)
 
     def search_creators(
         self, filters: CreatorFilters, *, sort: str, descending: bool, limit: int, offset: int

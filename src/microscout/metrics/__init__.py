@@ -161,7 +161,9 @@ def core_expr(src: Source, *, now: dt.datetime) -> ir.Table:
     """
     s = src.settings
     creators = src.table("creators")
-    posts = src.table("posts")
+    posts = src.table("posts").select(
+        "platform", "creator_id", "post_id", "published_at", "kind", "likes", "comments", "views"
+    )  # only what is used: the window sorts (and may spill) every column it carries
     posts = posts.filter(posts.kind.isnull() | (posts.kind != "story"))
     ranked = posts.mutate(
         rn=ibis.row_number().over(

@@ -35,6 +35,11 @@ def window_posts(
     disclosure_tags: list[str],
 ) -> ir.Table:
     """The posts in each creator's window, with engagement, ER/F, ER/V and a sponsored flag."""
+    # only what the window's consumers use: the window sorts (and may spill) every column it carries
+    posts = posts.select(
+        "platform", "creator_id", "post_id", "published_at", "kind", "hashtags",
+        "likes", "comments", "shares", "saves", "views", "is_sponsored",
+    )  # fmt: skip
     posts = posts.filter(posts.kind.isnull() | (posts.kind != "story"))
     ranked = posts.mutate(
         rn=ibis.row_number().over(
