@@ -182,7 +182,7 @@ class CreatorIndex:
             codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
             self._codes[name] = (codes, {v: i for i, v in enumerate(encoded.dictionary.to_pylist())})
         self._numbers = {
-            name: _floats(table.column(name))
+            name: float_values(table.column(name))
             for name in ("followers", "aqs", "er_posterior_percentile", "er_posterior")
         }
         self._niches = _niche_masks(table.column("niches"), self.size)
@@ -281,7 +281,8 @@ class CreatorIndex:
         return CreatorPage(total, [_clean(r) for r in rows])
 
 
-def _floats(column: pa.ChunkedArray) -> np.ndarray:
+def float_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """float64 values with NaN for NULL (also used by :mod:`microscout.matching_index`)."""
     return column.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
 
 

@@ -23,17 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from microscout.brief import Brief
+from microscout.discovery import float_values
 from microscout.store import Store
 
 __all__ = ["BriefIndex"]
 
 _KEYS = ["platform", "creator_id"]
 _BASE = ("handle", "display_name", "declared_country", "declared_language", "followers")
-
-
-def _floats(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """float64 values with NaN for NULL."""
-    return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, dict[str, int]]:
@@ -88,7 +84,7 @@ class BriefIndex:
         self.country, self.country_codes = _codes(country)
         self.language, self.language_codes = _codes(language)
         self.num = {
-            name: _floats(col(name))
+            name: float_values(col(name))
             for name in (
                 "followers", "aqs", "er_posterior", "er_posterior_percentile", "suspicious_share", "unsafe_post_share",
             )
@@ -112,7 +108,7 @@ class BriefIndex:
     @classmethod
     def build(cls, store: Store) -> BriefIndex:
         """Load the index from ``store`` (three streamed queries)."""
-        from microscout.matching import PROFILE_COLUMNS
+        from microscout.matching_query import PROFILE_COLUMNS
 
         creators = store.table("creators").select(*_KEYS, *_BASE)
         profiles = store.table("creator_profiles").select(*_KEYS, *PROFILE_COLUMNS)
@@ -127,7 +123,7 @@ class BriefIndex:
         for batch in store.batches(s, 500_000):
             r = batch.column("_row").to_numpy().astype(np.int64)
             n = pc.index_in(batch.column("niche"), value_set=pa.array(niches)).to_numpy(zero_copy_only=False)
-            matrix[r, n.astype(np.int64)] = _floats(batch.column("score"))
+            matrix[r, n.astype(np.int64)] = float_values(batch.column("score"))
         markets = store.table("creator_markets")
         aud = markets.filter(markets.kind == "audience")
         countries = _distinct(aud.country)
@@ -139,7 +135,7 @@ class BriefIndex:
                 (
                     batch.column("_row").to_numpy().astype(np.int64),
                     codes.astype(np.int32),
-                    _floats(batch.column("share")),
+                    float_values(batch.column("share")),
                 )
             )
         audience = (
@@ -160,7 +156,7 @@ class BriefIndex:
         posts). Row ids move only when the posts table is rewritten, which the server follows by
         rebuilding the index; should a row read back belong to another creator, the engine answers
         instead (:func:`microscout.matching.competitor_posts`)."""
-        from microscout.matching import competitor_posts
+        from microscout.matching_query import competitor_posts
 
         if self.recent_ids is None:
             return competitor_posts(store, rows, terms)
@@ -354,7 +350,7 @@ class BriefIndex:
 def _recent_posts(store: Store, keys: ibis.Table, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(pointers, row ids) of every creator's 30 most recent posts (by published_at, then post_id),
     ordered by creator row: one pass over the posts' keys and dates."""
-    from microscout.matching import RECENT_POSTS
+    from microscout.matching_query import RECENT_POSTS
 
     store.con._run_pre_execute_hooks(keys)
     sql = (
