@@ -236,6 +236,37 @@ def test_window_keeps_latest_30_with_ties_broken_by_post_id_desc(store: Store) -
     assert p["a"]["last_post_at"] == LAST
 
 
+@pytest.mark.parametrize(("n", "window_days"), [(1, None), (3, None), (5, None), (5, 3)])
+def test_window_selection_equals_a_row_number_window(store: Store, n: int, window_days: int | None) -> None:
+    """The window is chosen without sorting every post (metrics.posts.window_cut): on creators
+    whose posts share times, lack times or are stories, it picks exactly the posts that
+    row_number() over (newest first, higher post id first, no time last) picks."""
+    from microscout.metrics.posts import recent_posts
+
+    rng = np.random.default_rng(7)
+    creators, rows = [], []
+    for c in range(120):
+        creators.append(creator(f"c{c:03d}", 5_000))
+        for i in range(int(rng.integers(0, 12))):
+            at = None if rng.random() < 0.15 else LAST - days(int(rng.integers(0, 6)))  # many ties
+            kind = "story" if rng.random() < 0.1 else "post"
+            rows.append(post(f"c{c:03d}", f"c{c:03d}-{int(rng.integers(0, 10**6)):06d}-{i}", likes=1, at=at, kind=kind))
+    store.insert_rows("creators", creators)
+    add_posts(store, rows)
+    got = recent_posts(store.table("posts"), n, ["platform", "post_id"], days=window_days).execute()
+    days_filter = "" if window_days is None else f"AND published_at >= last_at - INTERVAL {window_days} DAY"
+    want = store.raw.execute(
+        f"""SELECT platform, post_id FROM (
+              SELECT *, row_number() OVER (PARTITION BY platform, creator_id
+                                           ORDER BY published_at DESC NULLS LAST, post_id DESC) AS rn,
+                        max(published_at) OVER (PARTITION BY platform, creator_id) AS last_at
+              FROM posts WHERE kind IS NULL OR kind <> 'story')
+            WHERE rn <= {n} {days_filter}"""
+    ).fetchall()
+    assert sorted(zip(got.platform, got.post_id, strict=True)) == sorted(want)
+    assert len(want) > 100
+
+
 def test_window_size_setting(tmp_path: Path) -> None:
     store = new_store(tmp_path, er_window_posts=5)
     try:

@@ -21,7 +21,7 @@ from microscout.config import Settings
 from microscout.metrics.creator import engagement_aggregates, fingerprint, growth, reply_rate
 from microscout.metrics.joins import attach
 from microscout.metrics.peers import benchmark_band, expected_curve, percentiles, posterior
-from microscout.metrics.posts import disclosure_hashtags, window_posts
+from microscout.metrics.posts import disclosure_hashtags, recent_posts, window_posts
 from microscout.metrics.tiers import tier_bands, tier_expr
 from microscout.reference import load_table
 from microscout.store.schema import TABLES
@@ -91,9 +91,8 @@ def base_expr(src: Source, creators: ir.Table, *, everyone: bool = False) -> ir.
     out = out.mutate(tier=tier_expr(out.followers, tier_bands(s.reference_dir)))
     for part in (
         engagement_aggregates(window),
-        reply_rate(window, comments),
-        growth(snapshots, 30),
-        growth(snapshots, 90),
+        reply_rate(posts, comments, s.er_window_posts, s.er_window_days),
+        growth(snapshots),
         fingerprint(creators, posts, snapshots, comments, settings_key(s)),
     ):
         out = attach(out, part, ["platform", "creator_id"])
@@ -161,16 +160,8 @@ def core_expr(src: Source, *, now: dt.datetime) -> ir.Table:
     """
     s = src.settings
     creators = src.table("creators")
-    posts = src.table("posts").select(
-        "platform", "creator_id", "post_id", "published_at", "kind", "likes", "comments", "views"
-    )  # only what is used: the window sorts (and may spill) every column it carries
-    posts = posts.filter(posts.kind.isnull() | (posts.kind != "story"))
-    ranked = posts.mutate(
-        rn=ibis.row_number().over(
-            group_by=[posts.platform, posts.creator_id], order_by=[posts.published_at.desc(), posts.post_id.desc()]
-        )
-    )
-    w = ranked.filter(ranked.rn < s.er_window_posts).join(
+    columns = ["platform", "creator_id", "post_id", "published_at", "likes", "comments", "views"]
+    w = recent_posts(src.table("posts"), s.er_window_posts, columns).join(
         creators.select("platform", "creator_id", "followers"), ["platform", "creator_id"]
     )
     eng = (w.likes + w.comments).cast("float64")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from microscout.metrics.posts import KEYS, in_window, window_cut
+
 WEEK_S = 7 * 86400
 
 
@@ -45,30 +47,51 @@ def engagement_aggregates(window: ir.Table) -> ir.Table:
     ).drop("_first_s", "_last_s", "_eng_mean", "_eng_sd", "_likes", "_comments")
 
 
-def reply_rate(window: ir.Table, comments: ir.Table) -> ir.Table:
-    """Share of sampled comments on the window's posts that are the creator's own replies."""
-    on_window = comments.join(window.select("platform", "post_id", "creator_id"), ["platform", "post_id"])
-    return on_window.group_by(["platform", "creator_id"]).aggregate(
-        reply_rate=on_window.is_creator_reply.fill_null(False).cast("float64").mean(),
+def post_comments(posts: ir.Table, comments: ir.Table) -> ir.Table:
+    """Sampled comments (``_c``) and creator replies among them (``_r``) per post, with the
+    post's creator, time and kind: the fingerprint and the reply rate share it (one join of the
+    comments to the posts)."""
+    per_post = comments.group_by(["platform", "post_id"]).aggregate(
+        _c=comments.count(), _r=comments.is_creator_reply.fill_null(False).cast("int64").sum()
+    )
+    return per_post.join(
+        posts.select("platform", "post_id", "creator_id", "published_at", "kind"), ["platform", "post_id"]
     )
 
 
-def growth(snapshots: ir.Table, days: int) -> ir.Table:
-    """Follower growth over ``days``: latest snapshot vs the latest one at least ``days`` older."""
-    s = snapshots.filter(snapshots.followers.notnull())
-    latest = s.mutate(_rn=ibis.row_number().over(group_by=[s.platform, s.creator_id], order_by=s.observed_at.desc()))
-    latest = latest.filter(latest._rn == 0).select("platform", "creator_id", _now_at="observed_at", _now_f="followers")
-    older = s.join(latest, ["platform", "creator_id"])
-    older = older.filter(older.observed_at <= older._now_at - ibis.interval(days=days))
-    older = older.mutate(
-        _rn=ibis.row_number().over(group_by=[older.platform, older.creator_id], order_by=older.observed_at.desc())
+def reply_rate(posts: ir.Table, comments: ir.Table, n: int, days: int | None) -> ir.Table:
+    """Share of the sampled comments on the window's posts that are the creator's own replies;
+    creators without sampled comments there have none."""
+    pc = post_comments(posts, comments).join(window_cut(posts, n), KEYS)
+    pc = pc.filter(in_window(pc, n, days))
+    agg = pc.group_by(KEYS).aggregate(_c=pc._c.sum(), _r=pc._r.sum())
+    return agg.select(*KEYS, reply_rate=agg._r.cast("float64") / agg._c)
+
+
+def growth(snapshots: ir.Table, days: tuple[int, ...] = (30, 90)) -> ir.Table:
+    """Follower growth over each of ``days``: the latest snapshot against the latest one at least
+    that many days older (``growth_30d``, ``growth_90d``; NULL without one). Two aggregates, no
+    window: ``argmax`` picks the followers of the newest qualifying snapshot."""
+    # two differently built reads of the snapshots: one shared read would be materialised by DuckDB
+    s = snapshots.select("platform", "creator_id", "observed_at", "followers")
+    s = s.filter(s.followers.notnull())
+    latest = s.group_by(["platform", "creator_id"]).aggregate(
+        _now_at=s.observed_at.max(), _now_f=s.followers.argmax(s.observed_at)
     )
-    older = older.filter(older._rn == 0)
-    name = f"growth_{days}d"
-    return older.select(
+    j = snapshots.filter(snapshots.followers.notnull()).join(latest, ["platform", "creator_id"])
+    old = j.group_by(["platform", "creator_id", "_now_f"]).aggregate(
+        **{
+            f"_f{d}": j.followers.argmax(j.observed_at, where=j.observed_at <= j._now_at - ibis.interval(days=d))
+            for d in days
+        }
+    )
+    return old.select(
         "platform",
         "creator_id",
-        **{name: (older.followers > 0).ifelse(older._now_f.cast("float64") / older.followers - 1, ibis.null(float))},
+        **{
+            f"growth_{d}d": (old[f"_f{d}"] > 0).ifelse(old._now_f.cast("float64") / old[f"_f{d}"] - 1, ibis.null(float))
+            for d in days
+        },
     )
 
 
@@ -100,10 +123,7 @@ def fingerprint(
         _kind=posts.kind.length().fill_null(0).sum(),
     )
     # comments per post first (few columns), then one join to the posts' creators
-    per_post = comments.group_by(["platform", "post_id"]).aggregate(
-        _c=comments.count(), _r=comments.is_creator_reply.fill_null(False).cast("int64").sum()
-    )
-    cn = per_post.join(posts.select("platform", "post_id", "creator_id"), ["platform", "post_id"])
+    cn = post_comments(posts, comments)
     cn = cn.group_by(["platform", "creator_id"]).aggregate(_replies=cn._r.sum(), _cn=cn._c.sum())
     s = snapshots.group_by(["platform", "creator_id"]).aggregate(
         _sn=snapshots.count(), _slast=snapshots.observed_at.epoch_seconds().floor().cast("int64").max()
