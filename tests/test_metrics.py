@@ -236,12 +236,16 @@ def test_window_keeps_latest_30_with_ties_broken_by_post_id_desc(store: Store) -
     assert p["a"]["last_post_at"] == LAST
 
 
+@pytest.mark.parametrize("top_n", [True, False], ids=["duckdb-top-n", "portable-sort"])
 @pytest.mark.parametrize(("n", "window_days"), [(1, None), (3, None), (5, None), (5, 3)])
-def test_window_selection_equals_a_row_number_window(store: Store, n: int, window_days: int | None) -> None:
-    """The window is chosen without sorting every post (metrics.posts.window_cut): on creators
-    whose posts share times, lack times or are stories, it picks exactly the posts that
-    row_number() over (newest first, higher post id first, no time last) picks."""
-    from microscout.metrics.posts import recent_posts
+def test_window_selection_equals_a_row_number_window(
+    store: Store, n: int, window_days: int | None, top_n: bool
+) -> None:
+    """The window is chosen without sorting every post (metrics.posts.window_cut, both ways of
+    finding the cut): on creators whose posts share times, lack times or are stories, it picks
+    exactly the posts that row_number() over (newest first, higher post id first, no time last)
+    picks."""
+    from microscout.metrics.posts import recent_posts, window_cut
 
     rng = np.random.default_rng(7)
     creators, rows = [], []
@@ -253,7 +257,9 @@ def test_window_selection_equals_a_row_number_window(store: Store, n: int, windo
             rows.append(post(f"c{c:03d}", f"c{c:03d}-{int(rng.integers(0, 10**6)):06d}-{i}", likes=1, at=at, kind=kind))
     store.insert_rows("creators", creators)
     add_posts(store, rows)
-    got = recent_posts(store.table("posts"), n, ["platform", "post_id"], days=window_days).execute()
+    posts = store.table("posts")
+    cuts = window_cut(posts, n, top_n=top_n)
+    got = recent_posts(posts, n, ["platform", "post_id"], days=window_days, cuts=cuts).execute()
     days_filter = "" if window_days is None else f"AND published_at >= last_at - INTERVAL {window_days} DAY"
     want = store.raw.execute(
         f"""SELECT platform, post_id FROM (

@@ -21,7 +21,7 @@ from microscout.config import Settings
 from microscout.metrics.creator import engagement_aggregates, fingerprint, growth, reply_rate
 from microscout.metrics.joins import attach
 from microscout.metrics.peers import benchmark_band, expected_curve, percentiles, posterior
-from microscout.metrics.posts import disclosure_hashtags, recent_posts, window_posts
+from microscout.metrics.posts import disclosure_hashtags, recent_posts, window_cut, window_posts
 from microscout.metrics.tiers import tier_bands, tier_expr
 from microscout.reference import load_table
 from microscout.store.schema import TABLES
@@ -79,6 +79,7 @@ def base_expr(src: Source, creators: ir.Table, *, everyone: bool = False) -> ir.
         snapshots = snapshots.semi_join(keys, ["platform", "creator_id"])
     comments = src.table("comments")
     tags = disclosure_hashtags(load_table("disclosure_tags", reference_dir=s.reference_dir).rows)
+    cuts = window_cut(posts, s.er_window_posts)  # the window's and the reply rate's
     window = window_posts(
         posts,
         creators,
@@ -86,12 +87,13 @@ def base_expr(src: Source, creators: ir.Table, *, everyone: bool = False) -> ir.
         window_days=s.er_window_days,
         include_shares_saves=s.er_include_shares_saves,
         disclosure_tags=tags,
+        cuts=cuts,
     )
     out = creators.select("platform", "creator_id", "followers")
     out = out.mutate(tier=tier_expr(out.followers, tier_bands(s.reference_dir)))
     for part in (
         engagement_aggregates(window),
-        reply_rate(posts, comments, s.er_window_posts, s.er_window_days),
+        reply_rate(posts, comments, cuts, s.er_window_posts, s.er_window_days),
         growth(snapshots),
         fingerprint(creators, posts, snapshots, comments, settings_key(s)),
     ):

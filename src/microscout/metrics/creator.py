@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from microscout.metrics.posts import KEYS, in_window, window_cut
+from microscout.metrics.posts import KEYS, in_window
 
 WEEK_S = 7 * 86400
 
@@ -59,10 +59,11 @@ def post_comments(posts: ir.Table, comments: ir.Table) -> ir.Table:
     )
 
 
-def reply_rate(posts: ir.Table, comments: ir.Table, n: int, days: int | None) -> ir.Table:
-    """Share of the sampled comments on the window's posts that are the creator's own replies;
+def reply_rate(posts: ir.Table, comments: ir.Table, cuts: ir.Table, n: int, days: int | None) -> ir.Table:
+    """Share of the sampled comments on the window's posts (``cuts``: the posts'
+    :func:`~microscout.metrics.posts.window_cut` for ``n``) that are the creator's own replies;
     creators without sampled comments there have none."""
-    pc = post_comments(posts, comments).join(window_cut(posts, n), KEYS)
+    pc = post_comments(posts, comments).join(cuts, KEYS)
     pc = pc.filter(in_window(pc, n, days))
     agg = pc.group_by(KEYS).aggregate(_c=pc._c.sum(), _r=pc._r.sum())
     return agg.select(*KEYS, reply_rate=agg._r.cast("float64") / agg._c)

@@ -15,7 +15,9 @@ import re
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+from ibis.common.exceptions import IbisError
 
 # continuity correction for the log scale: a post with no engagement has log ER of ln(0.5/F)
 LOG_OFFSET = 0.5
@@ -42,11 +44,23 @@ def disclosed(hashtags: ir.ArrayValue, tags: list[str]) -> ir.BooleanValue:
     return hashtags.join(_SEP).lower().re_search(f"(^|{_SEP})#*({words})({_SEP}|$)").fill_null(False)
 
 
+@ibis.udf.agg.builtin(name="max")
+def _latest_times(arg: dt.Timestamp(), n: dt.Int32()) -> dt.Array(dt.Timestamp()):  # type: ignore[valid-type]
+    """DuckDB's ``max(x, n)``: the n largest values, largest first."""
+
+
+def _backend_name(t: ir.Table) -> str | None:
+    try:
+        return str(ibis.get_backend(t).name)
+    except IbisError:  # an unbound table: no backend to specialise for
+        return None
+
+
 def not_story(posts: ir.Table) -> ir.BooleanValue:
     return posts.kind.isnull() | (posts.kind != "story")
 
 
-def window_cut(posts: ir.Table, n: int) -> ir.Table:
+def window_cut(posts: ir.Table, n: int, *, top_n: bool | None = None) -> ir.Table:
     """Where each creator's window of ``n`` most recent posts ends: one row per creator with
     ``_n`` (posts other than stories), ``_cut`` (the time of the n-th most recent; NULL when
     fewer than n have a time), ``_edge_id`` (of the posts at exactly the cut, the lowest post id
@@ -54,8 +68,9 @@ def window_cut(posts: ir.Table, n: int) -> ir.Table:
 
     The order is newest first, ties on the time by the higher post id, posts without a time last —
     what ``row_number() < n`` over a window sorted that way selects, without sorting every post:
-    each creator's post times are collected and sorted (a hash aggregate) to give the cut; only the
-    few posts at the cut are ranked by id. At ten million posts this takes about a second where a
+    one hash aggregate finds each creator's cut — on DuckDB its top-n aggregate ``max(x, n)``, on
+    other engines (``top_n=False``) the creator's times collected and sorted — and only the few
+    posts at the cut are ranked by id. At ten million posts this takes about a second where a
     window over every post took four.
 
     ``posts`` is the posts table itself: its reads here and in the callers are built as different
@@ -63,18 +78,25 @@ def window_cut(posts: ir.Table, n: int) -> ir.Table:
     as a common table expression."""
     times = posts.select("platform", "creator_id", "published_at", "kind")
     times = times.filter(not_story(times))
-    # one aggregate computes the cut from the sorted times: DuckDB then keeps (and, read twice,
-    # materialises) a few numbers per creator, never the lists
-    m = times.published_at.count()
-    ordered = times.published_at.collect().sort()  # ascending; NULL times are not collected
-    cut = (m >= n).ifelse(ordered[(m - n).cast("int32")], ibis.null("timestamp"))  # Spark indexes by int
+    m = times.published_at.count()  # posts with a time (NULLs are neither collected nor counted)
+    if _backend_name(posts) == "duckdb" if top_n is None else top_n:
+        # DuckDB's top-n aggregate keeps the n latest times, newest first, without sorting them all
+        top = _latest_times(times.published_at, n)
+        cut = (m >= n).ifelse(top[n - 1], ibis.null("timestamp"))
+        newer, at_or_after = (m >= n).ifelse(top.index(cut), m), ibis.null("int64")
+    else:
+        ordered = times.published_at.collect().sort()  # ascending
+        cut = (m >= n).ifelse(ordered[(m - n).cast("int32")], ibis.null("timestamp"))  # Spark indexes by int
+        newer, at_or_after = ibis.null("int64"), (m >= n).ifelse(m - ordered.index(cut), m)
+    # one aggregate computes the cut: DuckDB then keeps (and, read twice, materialises) a few
+    # numbers per creator, never the lists
     stats = times.group_by(KEYS).aggregate(
         _n=times.count(),
         _m=m,
         _cut=cut,
         _last_at=times.published_at.max(),
-        # posts at or after the cut = _m - (first position of the cut in the ascending list)
-        _at_or_after=(m >= n).ifelse(m - ordered.index(cut), m),
+        _newer=newer,  # posts strictly newer than the cut (DuckDB)
+        _at_or_after=at_or_after,  # posts at or after the cut (elsewhere)
     )
     edge = posts.select("platform", "creator_id", "post_id", "published_at", "kind")
     edge = edge.filter(not_story(edge)).join(stats, KEYS)
@@ -87,7 +109,7 @@ def window_cut(posts: ir.Table, n: int) -> ir.Table:
         _c=edge.count().over(group_by=[edge.platform, edge.creator_id]),
     )
     # places left for the posts at the cut: n minus the posts strictly after it (or with a time)
-    before = edge._cut.notnull().ifelse(edge._at_or_after - edge._c, edge._m)
+    before = edge._cut.notnull().ifelse(edge._newer.fill_null(edge._at_or_after - edge._c), edge._m)
     edge = edge.filter(edge._r < n - before)  # row_number counts from 0
     edge = edge.group_by(KEYS).aggregate(_edge_id=edge.post_id.min())
     cuts = stats.select(*KEYS, "_n", "_cut", "_last_at").left_join(edge, KEYS)
@@ -115,11 +137,14 @@ def recent_posts(
     *,
     days: int | None = None,
     derived: dict[str, ir.Value] | None = None,
+    cuts: ir.Table | None = None,
 ) -> ir.Table:
     """``columns`` (and ``derived``: expressions over ``posts``) of the posts in each creator's
-    window (:func:`window_cut`, :func:`in_window`)."""
+    window (:func:`window_cut`, :func:`in_window`); ``cuts``: the window cut, when the caller
+    uses it elsewhere too (one expression, computed once)."""
     needed = [c for c in (*KEYS, "post_id", "published_at", "kind") if c not in columns]
-    j = posts.select(*columns, *needed, **(derived or {})).join(window_cut(posts, n), KEYS)
+    cuts = window_cut(posts, n) if cuts is None else cuts
+    j = posts.select(*columns, *needed, **(derived or {})).join(cuts, KEYS)
     return j.filter(in_window(j, n, days)).select(*columns, *(derived or {}))
 
 
@@ -131,13 +156,15 @@ def window_posts(
     window_days: int | None,
     include_shares_saves: bool,
     disclosure_tags: list[str],
+    cuts: ir.Table | None = None,
 ) -> ir.Table:
-    """The posts in each creator's window, with engagement, ER/F, ER/V and a sponsored flag."""
+    """The posts in each creator's window, with engagement, ER/F, ER/V and a sponsored flag
+    (``cuts``: :func:`window_cut` of the posts, when the caller has it)."""
     columns = [
         "platform", "creator_id", "post_id", "published_at", "hashtags",
         "likes", "comments", "shares", "saves", "views", "is_sponsored",
     ]  # fmt: skip
-    recent = recent_posts(posts, window_posts, columns, days=window_days)
+    recent = recent_posts(posts, window_posts, columns, days=window_days, cuts=cuts)
     joined = recent.join(creators.select("platform", "creator_id", "followers"), KEYS)
     # on the window's posts only: the disclosure match is the costliest step per post
     sponsored = joined.is_sponsored.fill_null(False) | disclosed(joined.hashtags, disclosure_tags)
