@@ -172,3 +172,24 @@ def test_unknown_store_scheme_and_missing_folder(tmp_path):
         connect("postgres://x/y")
     with pytest.raises(StoreError, match="does not exist"):
         connect(str(tmp_path / "nope" / "x.duckdb"))
+
+
+def test_replace_from_sql_inserts_updates_and_refuses_duplicate_keys(store):
+    """A stage's write (Store.replace_from_sql): straight into an empty table, then UPDATE + INSERT;
+    a SELECT with a key twice is refused on either path and writes nothing."""
+    from microscout.errors import StoreError
+
+    def select(*rows: tuple[str, int]) -> str:
+        values = ", ".join(f"('instagram', '{cid}', {followers})" for cid, followers in rows)
+        return f"SELECT * FROM (VALUES {values}) AS v(platform, creator_id, followers)"
+
+    with pytest.raises(StoreError, match="duplicate key"):
+        store.replace_from_sql("creators", select(("a", 1), ("a", 2)))
+    assert store.count("creators") == 0
+    assert store.replace_from_sql("creators", select(("a", 1), ("b", 2))) == 2
+    assert store.replace_from_sql("creators", select(("b", 20), ("c", 30))) == 2
+    got = dict(store.raw.execute("SELECT creator_id, followers FROM creators").fetchall())
+    assert got == {"a": 1, "b": 20, "c": 30}
+    with pytest.raises(StoreError, match="duplicate key"):
+        store.replace_from_sql("creators", select(("c", 3), ("c", 4)))
+    assert dict(store.raw.execute("SELECT creator_id, followers FROM creators").fetchall()) == got

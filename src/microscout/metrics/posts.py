@@ -113,7 +113,10 @@ def window_cut(posts: ir.Table, n: int, *, top_n: bool | None = None) -> ir.Tabl
     edge = edge.filter(edge._r < n - before)  # row_number counts from 0
     edge = edge.group_by(KEYS).aggregate(_edge_id=edge.post_id.min())
     cuts = stats.select(*KEYS, "_n", "_cut", "_last_at").left_join(edge, KEYS)
-    return cuts.drop(*[f"{k}_right" for k in KEYS])
+    # distinct() (one row per creator already): a relation Ibis names once as a common table
+    # expression, so every user of the cut shares one computation (a join would be inlined into
+    # each user's joins and the posts at the cut ranked again for each)
+    return cuts.drop(*[f"{k}_right" for k in KEYS]).distinct()
 
 
 def in_window(t: ir.Table, n: int, days: int | None = None) -> ir.BooleanValue:

@@ -295,6 +295,16 @@ class Store:
         # read (a SELECT that reads ``name`` itself sees it as it was before the write). Existing
         # rows are updated with UPDATE … FROM and new ones inserted: DuckDB's INSERT … ON CONFLICT DO
         # UPDATE is some fifty times slower on wide tables.
+        empty = not self.raw.execute(f"SELECT 1 FROM {quote(name)} LIMIT 1").fetchall()
+        if empty:  # nothing to update: insert straight from the SELECT (the key refuses duplicates)
+            with self.transaction():
+                try:
+                    rows = self.raw.execute(
+                        f"INSERT INTO {quote(name)} ({col_list}) SELECT {col_list} FROM ({select_sql})"
+                    ).fetchall()
+                except duckdb.ConstraintException as exc:
+                    raise StoreError(f"{name}: duplicate key(s) in one write ({exc})") from exc
+            return int(rows[0][0])
         staged = quote(f"_staged_{uuid.uuid4().hex[:12]}")
         match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in tdef.key)
         sets = ", ".join(_update_expr(tdef, c) for c in cols if c not in tdef.key)
